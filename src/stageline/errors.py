@@ -1,0 +1,79 @@
+"""One error tree for Stageline; adapters translate lower-layer errors into it once.
+
+::
+
+    StagelineError
+    ├── ConfigError            settings or environment are unusable
+    ├── InvalidInput           the caller sent something we refuse (bad CSV row, bad JSON...)
+    │   └── SignatureError     a webhook or app request whose signature does not verify
+    ├── NotFound               an id that does not exist (or belongs to another workspace)
+    ├── Conflict               the request clashes with existing state
+    ├── AuthenticationFailed   missing or wrong credentials for Stageline itself
+    └── StripeError            Stripe (or a Stripe-compatible server) said no or is unreachable
+        ├── StripeAuthError        401/403 from Stripe: the key is wrong, revoked or lacks a scope
+        ├── StripeRateLimited      429, retryable
+        └── StripeUnavailable      network error or 5xx, retryable
+
+Every error carries ``hint``: one line telling the user how to fix it, and ``retryable``.
+
+>>> err = NotFound("workspace 'acme' not found", hint="run `stageline workspace create acme`")
+>>> err.one_line()
+"workspace 'acme' not found (run `stageline workspace create acme`)"
+"""
+
+from __future__ import annotations
+
+
+class StagelineError(Exception):
+    """Base of every error Stageline raises on purpose."""
+
+    retryable: bool = False
+    http_status: int = 500
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(StagelineError):
+    http_status = 500
+
+
+class InvalidInput(StagelineError):
+    http_status = 400
+
+
+class SignatureError(InvalidInput):
+    http_status = 400
+
+
+class NotFound(StagelineError):
+    http_status = 404
+
+
+class Conflict(StagelineError):
+    http_status = 409
+
+
+class AuthenticationFailed(StagelineError):
+    http_status = 401
+
+
+class StripeError(StagelineError):
+    http_status = 502
+
+
+class StripeAuthError(StripeError):
+    pass
+
+
+class StripeRateLimited(StripeError):
+    retryable = True
+
+
+class StripeUnavailable(StripeError):
+    retryable = True

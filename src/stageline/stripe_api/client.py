@@ -1,0 +1,209 @@
+"""A small gateway over the official ``stripe`` SDK: pinned version, paging, backoff, errors.
+
+>>> gateway = StripeGateway(api_key="sk_test_...", api_base="http://127.0.0.1:12111")
+>>> for page in gateway.iter_pages("customers"):  # doctest: +SKIP
+...     print(len(page.objects), page.last_id)
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from stageline.errors import (
+    InvalidInput,
+    StripeAuthError,
+    StripeError,
+    StripeRateLimited,
+    StripeUnavailable,
+)
+
+API_VERSION: str = stripe.api_version
+PAGE_SIZE = 100
+LISTABLE = ("customers", "products", "prices", "coupons", "subscriptions", "invoices", "events")
+
+
+@dataclass(frozen=True)
+class Page:
+    objects: list[dict[str, Any]]
+    has_more: bool
+
+    @property
+    def last_id(self) -> str | None:
+        return self.objects[-1]["id"] if self.objects else None
+
+
+class TokenBucket:
+    """Client-side request pacing under Stripe's per-key limit (25/s test mode, 100/s live)."""
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate_per_second
+        self.capacity = max(1.0, rate_per_second)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+
+    def take(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens < 1:
+            self._sleep((1 - self._tokens) / self.rate)
+            self._tokens = 0
+            self._last = self._clock()
+        else:
+            self._tokens -= 1
+
+
+class StripeGateway:
+    """Everything Stageline asks of Stripe, through the official SDK."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_base: str = "https://api.stripe.com",
+        max_network_retries: int = 3,
+        rate_limit_retries: int = 6,
+        requests_per_second: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.livemode = api_key.startswith(("sk_live_", "rk_live_"))
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": self.api_base},
+            max_network_retries=max_network_retries,
+        )
+        self._rate_limit_retries = rate_limit_retries
+        self._sleep = sleep
+        rps = requests_per_second or (100.0 if self.livemode else 25.0)
+        self._bucket = TokenBucket(rps, sleep=sleep)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def list_page(
+        self,
+        resource: str,
+        params: dict[str, Any] | None = None,
+        *,
+        starting_after: str | None = None,
+    ) -> Page:
+        """One page of a list endpoint, newest first, as plain JSON dicts."""
+        if resource not in LISTABLE:
+            raise ValueError(f"not a listable resource: {resource}")
+        query: dict[str, Any] = {"limit": PAGE_SIZE, **(params or {})}
+        if starting_after:
+            query["starting_after"] = starting_after
+        service = getattr(self._client.v1, resource)
+        result = self._call(lambda: service.list(query))
+        objects = [obj.to_dict(for_json=True) for obj in result.data]
+        return Page(objects=objects, has_more=bool(result.has_more))
+
+    def iter_pages(
+        self,
+        resource: str,
+        params: dict[str, Any] | None = None,
+        *,
+        starting_after: str | None = None,
+    ) -> Iterator[Page]:
+        """Every page of a list, following ``starting_after`` while ``has_more``."""
+        cursor = starting_after
+        while True:
+            page = self.list_page(resource, params, starting_after=cursor)
+            yield page
+            if not page.has_more or page.last_id is None:
+                return
+            cursor = page.last_id
+
+    def retrieve(
+        self, resource: str, object_id: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        service = getattr(self._client.v1, resource)
+        obj = self._call(lambda: service.retrieve(object_id, params or {}))
+        result: dict[str, Any] = obj.to_dict(for_json=True)
+        return result
+
+    def check_access(self) -> None:
+        """A real, cheap call proving the key works: raises ``StripeAuthError`` if not."""
+        self.list_page("customers", {"limit": 1})
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create_webhook_endpoint(self, *, url: str, events: list[str]) -> dict[str, Any]:
+        """Create our endpoint on Stripe, pinned to the SDK's API version."""
+        endpoint = self._call(
+            lambda: self._client.v1.webhook_endpoints.create(
+                {
+                    "url": url,
+                    "enabled_events": events,
+                    "api_version": API_VERSION,
+                    "description": "Stageline",
+                }
+            )
+        )
+        result: dict[str, Any] = endpoint.to_dict(for_json=True)
+        return result
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        attempt = 0
+        while True:
+            self._bucket.take()
+            try:
+                return request()
+            except stripe.RateLimitError as exc:
+                attempt += 1
+                if attempt > self._rate_limit_retries:
+                    raise StripeRateLimited(
+                        f"Stripe kept rate-limiting after {attempt} attempts",
+                        hint="lower concurrency or try again in a minute",
+                    ) from exc
+                self._sleep(backoff_delay(attempt))
+            except stripe.StripeError as exc:
+                raise translate_stripe_error(exc, self.api_base) from exc
+
+
+def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
+    """Exponential backoff with full jitter: ``attempt`` 1 → up to 0.5 s, 2 → 1 s, …"""
+    return random.uniform(base / 2, min(cap, base * 2 ** (attempt - 1)))
+
+
+def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeError | InvalidInput:
+    """Map an SDK error onto Stageline's error tree, with a hint the user can act on."""
+    message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
+    if isinstance(exc, stripe.AuthenticationError):
+        return StripeAuthError(
+            f"Stripe rejected the API key: {message}",
+            hint="check the key (a restricted key rk_... or secret key sk_...) and its mode",
+        )
+    if isinstance(exc, stripe.PermissionError):
+        return StripeAuthError(
+            f"the Stripe key lacks a permission: {message}",
+            hint="grant read on customers, subscriptions, invoices, prices, products, "
+            "coupons, events and write on webhook endpoints",
+        )
+    if isinstance(exc, stripe.APIConnectionError):
+        return StripeUnavailable(
+            f"cannot reach Stripe at {api_base}: {message}",
+            hint="check --api-base and the network, or start `stageline sandbox serve`",
+        )
+    if isinstance(exc, stripe.InvalidRequestError):
+        return InvalidInput(f"Stripe refused the request: {message}")
+    status = getattr(exc, "http_status", None) or 0
+    if status >= 500:
+        return StripeUnavailable(f"Stripe answered {status}: {message}", hint="retry later")
+    return StripeError(f"Stripe error: {message}")

@@ -157,7 +157,17 @@ class Subscription:
     ended_at: datetime | None = None
     collection_paused: bool = False
     current_period_end: datetime | None = None
-    metadata: Mapping[str, str] = field(default=EMPTY_METADATA)
+    metadata: Mapping[str, str] = field(default_factory=lambda: EMPTY_METADATA)
+
+    @property
+    def earliest_period_end(self) -> datetime | None:
+        """The earliest item-level ``current_period_end``, else the legacy subscription field.
+
+        Mixed-interval subscriptions end a period per item; Stripe resolves
+        ``cancel_at_period_end`` and its list filters to the earliest of them.
+        """
+        ends = [i.current_period_end for i in self.items if i.current_period_end is not None]
+        return min(ends) if ends else self.current_period_end
 
     @property
     def counts_as_scheduled_to_cancel(self) -> bool:
@@ -172,6 +182,6 @@ class Customer:
     id: str
     email: str | None = None
     name: str | None = None
-    metadata: Mapping[str, str] = field(default=EMPTY_METADATA)
+    metadata: Mapping[str, str] = field(default_factory=lambda: EMPTY_METADATA)
     deleted: bool = False
     discount: Discount | None = None

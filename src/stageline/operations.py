@@ -1,0 +1,122 @@
+"""Use cases shared by the CLI, the API and the demo: connect, sync, import.
+
+Each takes the store and settings explicitly and returns plain results; adapters present them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from stageline.config import Settings
+from stageline.errors import StagelineError
+from stageline.facts import recompute_facts
+from stageline.importing import parse_accounts_csv, parse_users_csv
+from stageline.security import SecretBox
+from stageline.store import accounts as account_store
+from stageline.store.connections import create_connection, get_connection, only_connection
+from stageline.store.db import Store
+from stageline.store.workspaces import find_workspace
+from stageline.stripe_api import StripeGateway
+from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
+from stageline.sync.gateway import gateway_for
+
+
+@dataclass(frozen=True)
+class Connected:
+    connection_id: str
+    workspace_id: str
+    mode: str
+    api_base: str
+
+
+def connect_stripe(
+    store: Store,
+    settings: Settings,
+    *,
+    workspace_ref: str | None,
+    api_key: str,
+    api_base: str | None = None,
+    metadata_key: str = "account_id",
+    webhook_secret: str | None = None,
+) -> Connected:
+    """Check the key with a real call, then store the connection (key encrypted)."""
+    base = (api_base or settings.stripe_api_base).rstrip("/")
+    StripeGateway(api_key=api_key, api_base=base, max_network_retries=1).check_access()
+    with store.session() as session:
+        workspace = find_workspace(session, ref=workspace_ref)
+        connection = create_connection(
+            session,
+            workspace=workspace,
+            box=SecretBox(settings.secret_key.get_secret_value()),
+            api_key=api_key,
+            api_base=base,
+            metadata_key=metadata_key,
+            webhook_secret=webhook_secret,
+        )
+        return Connected(connection.id, workspace.id, connection.mode, connection.api_base)
+
+
+def sync_workspace(
+    store: Store,
+    settings: Settings,
+    *,
+    workspace_ref: str | None,
+    now: datetime,
+    connection_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> BackfillResult:
+    """Backfill one connection (the only one by default); a failure is recorded on it."""
+    with store.session() as session:
+        workspace = find_workspace(session, ref=workspace_ref)
+        connection = (
+            get_connection(session, workspace_id=workspace.id, connection_id=connection_id)
+            if connection_id
+            else only_connection(session, workspace_id=workspace.id)
+        )
+        gateway = gateway_for(connection, settings)
+        workspace_id, conn_id = workspace.id, connection.id
+    try:
+        return run_backfill(
+            store,
+            workspace_id=workspace_id,
+            connection_id=conn_id,
+            gateway=gateway,
+            now=now,
+            on_progress=on_progress,
+        )
+    except StagelineError as exc:
+        with store.session() as session:
+            connection = get_connection(session, workspace_id=workspace_id, connection_id=conn_id)
+            connection.status = "failing"
+            connection.last_error = exc.one_line()
+        raise
+
+
+@dataclass(frozen=True)
+class Imported:
+    created: int
+    updated: int
+
+
+def import_accounts(
+    store: Store, *, workspace_ref: str | None, csv_text: str, now: datetime
+) -> Imported:
+    """Parse the whole file first; write all rows or none; then rematch and refresh facts."""
+    rows = parse_accounts_csv(csv_text)
+    with store.session() as session:
+        workspace = find_workspace(session, ref=workspace_ref)
+        result = account_store.upsert_accounts(session, workspace_id=workspace.id, rows=rows)
+        recompute_facts(session, workspace=workspace, now=now, cause="accounts-import")
+    return Imported(result.created, result.updated)
+
+
+def import_users(
+    store: Store, *, workspace_ref: str | None, csv_text: str, now: datetime
+) -> Imported:
+    rows = parse_users_csv(csv_text)
+    with store.session() as session:
+        workspace = find_workspace(session, ref=workspace_ref)
+        result = account_store.upsert_users(session, workspace_id=workspace.id, rows=rows)
+        recompute_facts(session, workspace=workspace, now=now, cause="users-import")
+    return Imported(result.created, result.updated)

@@ -1,0 +1,1 @@
+"""Keeping the Stripe mirror in step with Stripe: backfill, webhooks inbox, catch-up, sweep."""

@@ -1,0 +1,77 @@
+"""``create_app(settings)``: the ASGI app serving the API, the webhook receiver and the UI.
+
+>>> app = create_app(Settings.load())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from stageline import __version__
+from stageline.config import Settings
+from stageline.errors import StagelineError
+from stageline.store.db import Store
+from stageline.web import api, ui
+from stageline.web.deps import LoginRequired
+from stageline.worker import Worker
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, run_worker: bool = False
+) -> FastAPI:
+    """Build the app; with ``run_worker`` the background worker runs in this process."""
+    owned_store = store or Store.connect(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(owned_store, settings) if run_worker else None
+        if worker:
+            worker.start_in_thread()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="Stageline",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = owned_store
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="stageline_session",
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+
+    @app.exception_handler(StagelineError)
+    async def stageline_error(_request: Request, exc: StagelineError) -> Response:
+        body = {"error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, _exc: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/health", tags=["health"])
+    def health() -> Response:
+        """200 when the store answers, 503 otherwise. Unauthenticated."""
+        if owned_store.ping():
+            return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    app.include_router(api.router)
+    app.include_router(ui.router)
+    return app

@@ -1,0 +1,61 @@
+"""Request dependencies: the store, and the authenticated workspace (API key or UI session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from stageline.config import Settings
+from stageline.errors import AuthenticationFailed
+from stageline.store.db import Store
+from stageline.store.models import Workspace
+from stageline.store.workspaces import authenticate_api_key
+
+SESSION_WORKSPACE = "workspace_id"
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
+    with store.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def api_workspace(request: Request, session: SessionDep) -> Workspace:
+    """The workspace of the ``Authorization: Bearer <api key>`` header."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationFailed("missing API key", hint="send Authorization: Bearer <api key>")
+    return authenticate_api_key(session, api_key=token.strip())
+
+
+class LoginRequired(Exception):
+    """Raised by UI routes without a session; the app redirects to the login page."""
+
+
+def ui_workspace(request: Request, session: SessionDep) -> Workspace:
+    workspace_id = request.session.get(SESSION_WORKSPACE)
+    workspace = session.get(Workspace, workspace_id) if workspace_id else None
+    if workspace is None:
+        raise LoginRequired
+    return workspace
+
+
+ApiWorkspace = Annotated[Workspace, Depends(api_workspace)]
+UiWorkspace = Annotated[Workspace, Depends(ui_workspace)]

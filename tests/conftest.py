@@ -1,0 +1,89 @@
+"""Shared fixtures: the store on every configured database, settings in a temp data dir.
+
+Store tests run on SQLite always, and on PostgreSQL when ``STAGELINE_TEST_DATABASE_URL`` is
+set. When it is set and PostgreSQL is unreachable, those tests fail: they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from stageline.config import Settings
+from stageline.store.db import Store
+from stageline.store.models import Base
+
+POSTGRES_URL = os.environ.get("STAGELINE_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def _worker_schema() -> str:
+    return "stageline_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_url_with_schema(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres_store() -> Iterator[Store]:
+    schema = _worker_schema()
+    admin = Store.connect(POSTGRES_URL)
+    try:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        pytest.fail(f"STAGELINE_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+    finally:
+        admin.dispose()
+    store = Store.connect(_postgres_url_with_schema(POSTGRES_URL, schema))
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+def _truncate(store: Store) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    with store.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty store on each configured backend."""
+    if request.param == "sqlite":
+        sqlite_store = Store.connect(f"sqlite:///{tmp_path / 'stageline.db'}")
+        sqlite_store.migrate()
+        yield sqlite_store
+        sqlite_store.dispose()
+        return
+    pg: Store = request.getfixturevalue("postgres_store")
+    _truncate(pg)
+    yield pg
+    _truncate(pg)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store: Store) -> Settings:
+    """Settings in a temp data dir, pointing at the test store's database."""
+    return Settings.load(
+        data_dir=tmp_path / "data",
+        database_url=store.engine.url.render_as_string(hide_password=False),
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if POSTGRES_URL:
+        line = "store tests ran on SQLite and PostgreSQL"
+    else:
+        line = (
+            "store tests ran on SQLite only "
+            "(set STAGELINE_TEST_DATABASE_URL=postgresql+psycopg://... to add PostgreSQL)"
+        )
+    terminalreporter.write_sep("-", line)

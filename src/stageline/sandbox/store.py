@@ -1,0 +1,378 @@
+"""The sandbox's own state: one SQLite database, objects stored as JSON.
+
+Each object is one row: its Stripe JSON (only what differs from the resource's defaults,
+see :mod:`stageline.sandbox.shapes`) plus the indexed columns lists and filters need. A
+million-customer account is paged straight from disk; nothing holds it in memory.
+
+>>> store = SandboxStore()
+>>> store.put("customer", {"id": "cus_1", "object": "customer", "created": 10, "email": "a@b.c"})
+>>> store.get("customer", "cus_1")["email"]
+'a@b.c'
+>>> store.page("customer", Filter(), limit=10).items[0]["id"]
+'cus_1'
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    pk INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    customer TEXT,
+    status TEXT,
+    parent TEXT,
+    email TEXT,
+    test_clock TEXT,
+    livemode INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refs (
+    ref TEXT PRIMARY KEY,
+    owner TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency (
+    api_key TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (api_key, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS ix_objects_type_id ON objects (type, id);
+CREATE INDEX IF NOT EXISTS ix_objects_created ON objects (type, created, pk);
+CREATE INDEX IF NOT EXISTS ix_objects_customer ON objects (type, customer, created, pk);
+CREATE INDEX IF NOT EXISTS ix_objects_status ON objects (type, status, created, pk);
+CREATE INDEX IF NOT EXISTS ix_objects_parent ON objects (type, parent, created, pk);
+CREATE INDEX IF NOT EXISTS ix_objects_email ON objects (type, email) WHERE email IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_objects_clock ON objects (test_clock) WHERE test_clock IS NOT NULL;
+"""
+
+_INDEX_NAMES = (
+    "ix_objects_created",
+    "ix_objects_customer",
+    "ix_objects_status",
+    "ix_objects_parent",
+    "ix_objects_email",
+    "ix_objects_clock",
+)
+
+INDEXED_COLUMNS = ("customer", "status", "parent", "email", "test_clock")
+
+
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return customer if isinstance(customer, str) else None
+
+
+def _parent_of(obj_type: str, obj: dict[str, Any]) -> str | None:
+    if obj_type == "price":
+        return str(obj.get("product") or "") or None
+    if obj_type == "invoice":
+        parent = obj.get("parent") or {}
+        details = parent.get("subscription_details") or {}
+        return details.get("subscription")
+    if obj_type == "discount":
+        return obj.get("subscription") or obj.get("customer")
+    if obj_type == "event":
+        return ((obj.get("data") or {}).get("object") or {}).get("id")
+    if obj_type == "invoiceitem":
+        return obj.get("invoice")
+    return None
+
+
+def _status_of(obj_type: str, obj: dict[str, Any]) -> str | None:
+    if obj.get("deleted"):
+        return "deleted"
+    if obj_type == "event":
+        return str(obj.get("type"))
+    if obj_type in ("price", "product", "coupon"):
+        return "active" if obj.get("active", obj.get("valid", True)) else "inactive"
+    status = obj.get("status")
+    return status if isinstance(status, str) else None
+
+
+def index_columns(obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
+    """The indexed columns of a row, derived from the object itself."""
+    clock = obj.get("test_clock")
+    return (
+        obj_type,
+        obj["id"],
+        int(obj.get("created") or 0),
+        _customer_of(obj),
+        _status_of(obj_type, obj),
+        _parent_of(obj_type, obj),
+        obj.get("email") if isinstance(obj.get("email"), str) else None,
+        clock if isinstance(clock, str) else None,
+        1 if obj.get("livemode") else 0,
+    )
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+@dataclass
+class Filter:
+    """Conditions of a list query; every field narrows the result.
+
+    ``created`` maps Stripe's operators (``gt``, ``gte``, ``lt``, ``lte``) to timestamps.
+    ``sql`` holds extra conditions over the row, e.g. on ``json_extract(data, ...)``.
+    """
+
+    equals: dict[str, Any] = field(default_factory=dict)
+    status_in: Sequence[str] | None = None
+    status_not_in: Sequence[str] = ()
+    created: dict[str, int] = field(default_factory=dict)
+    ids: Sequence[str] | None = None
+    sql: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def where(self, obj_type: str) -> tuple[str, list[Any]]:
+        clauses = ["type = ?"]
+        args: list[Any] = [obj_type]
+        for column, value in self.equals.items():
+            if column not in INDEXED_COLUMNS and column != "livemode":
+                raise ValueError(f"not an indexed column: {column}")
+            clauses.append(f"{column} = ?" if value is not None else f"{column} IS NULL")
+            if value is not None:
+                args.append(value)
+        if self.status_in is not None:
+            clauses.append(f"status IN ({','.join('?' * len(self.status_in))})")
+            args.extend(self.status_in)
+        if self.status_not_in:
+            clauses.append(
+                f"(status IS NULL OR status NOT IN ({','.join('?' * len(self.status_not_in))}))"
+            )
+            args.extend(self.status_not_in)
+        operators = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+        for op, value in self.created.items():
+            clauses.append(f"created {operators[op]} ?")
+            args.append(value)
+        if self.ids is not None:
+            clauses.append(f"id IN ({','.join('?' * len(self.ids))})")
+            args.extend(self.ids)
+        for sql, sql_args in self.sql:
+            clauses.append(f"({sql})")
+            args.extend(sql_args)
+        return " AND ".join(clauses), args
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    has_more: bool
+
+
+class CursorNotFound(LookupError):
+    """A ``starting_after``/``ending_before`` id that names no object of the listed type."""
+
+
+class SandboxStore:
+    """Thread-safe object store on one SQLite connection (``path=None``: in memory)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None
+        )
+        self._depth = 0
+        if path:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA + _INDEXES)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block atomically; nested blocks join the outer transaction."""
+        with self._lock:
+            if self._depth == 0:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("COMMIT")
+
+    def _row(self, obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
+        return (*index_columns(obj_type, obj), dumps(obj))
+
+    def put(self, obj_type: str, obj: dict[str, Any]) -> None:
+        """Insert ``obj``, or replace the stored object with the same id (keeping its place)."""
+        self.put_many(obj_type, [obj])
+
+    def put_many(self, obj_type: str, objs: Iterable[dict[str, Any]]) -> None:
+        rows = [self._row(obj_type, obj) for obj in objs]
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO objects (type, id, created, customer, status, parent, email,"
+                " test_clock, livemode, data) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (type, id) DO UPDATE SET created=excluded.created,"
+                " customer=excluded.customer, status=excluded.status, parent=excluded.parent,"
+                " email=excluded.email, test_clock=excluded.test_clock,"
+                " livemode=excluded.livemode, data=excluded.data",
+                rows,
+            )
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Load many rows fast: drop the secondary indexes, insert, rebuild them."""
+        with self._lock:
+            for name in _INDEX_NAMES:
+                self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+            try:
+                with self.transaction():
+                    yield
+            finally:
+                self._conn.executescript(_INDEXES)
+                self._conn.execute("ANALYZE")
+
+    def get(self, obj_type: str, obj_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT data FROM objects WHERE type = ? AND id = ?", (obj_type, obj_id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def get_many(self, obj_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT id, data FROM objects WHERE type = ? AND id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (obj_type, *chunk),
+                ).fetchall()
+            found.update((row[0], json.loads(row[1])) for row in rows)
+        return found
+
+    def delete(self, obj_type: str, obj_id: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM objects WHERE type = ? AND id = ?", (obj_type, obj_id))
+
+    def _position(self, obj_type: str, obj_id: str) -> tuple[int, int]:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT created, pk FROM objects WHERE type = ? AND id = ?", (obj_type, obj_id)
+            ).fetchone()
+        if row is None:
+            raise CursorNotFound(obj_id)
+        return int(row[0]), int(row[1])
+
+    def page(
+        self,
+        obj_type: str,
+        where: Filter,
+        *,
+        limit: int,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+    ) -> Page:
+        """One page, newest first, the way Stripe's cursors page (raises CursorNotFound)."""
+        sql, args = where.where(obj_type)
+        backwards = ending_before is not None and starting_after is None
+        cursor = ending_before if backwards else starting_after
+        if cursor is not None:
+            created, pk = self._position(obj_type, cursor)
+            op = ">" if backwards else "<"
+            sql += f" AND (created {op} ? OR (created = ? AND pk {op} ?))"
+            args += [created, created, pk]
+        order = "ASC" if backwards else "DESC"
+        query = f"SELECT data FROM objects WHERE {sql} ORDER BY created {order}, pk {order} LIMIT ?"
+        with self._lock:
+            rows = self._conn.execute(query, (*args, limit + 1)).fetchall()
+        items = [json.loads(row[0]) for row in rows[:limit]]
+        if backwards:
+            items.reverse()
+        return Page(items=items, has_more=len(rows) > limit)
+
+    def find(
+        self, obj_type: str, where: Filter, *, oldest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every object matching ``where`` (for small sets: a customer's subscriptions...)."""
+        sql, args = where.where(obj_type)
+        order = "ASC" if oldest_first else "DESC"
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT data FROM objects WHERE {sql} ORDER BY created {order}, pk {order}",
+                args,
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, obj_type: str, where: Filter | None = None) -> int:
+        sql, args = (where or Filter()).where(obj_type)
+        with self._lock:
+            row = self._conn.execute(f"SELECT COUNT(*) FROM objects WHERE {sql}", args).fetchone()
+        return int(row[0])
+
+    def set_refs(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember which object owns an embedded one (subscription item → subscription)."""
+        with self._lock:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO refs (ref, owner) VALUES (?, ?)", list(pairs)
+            )
+
+    def owner_of(self, ref: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT owner FROM refs WHERE ref = ?", (ref,)).fetchone()
+        return str(row[0]) if row else None
+
+    def setting(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value)
+            )
+
+    def idempotent_response(self, api_key: str, key: str) -> tuple[str, int, str] | None:
+        """The fingerprint, status and body first answered for an idempotency key."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT fingerprint, status, body FROM idempotency WHERE api_key = ? AND key = ?",
+                (api_key, key),
+            ).fetchone()
+        return (str(row[0]), int(row[1]), str(row[2])) if row else None
+
+    def save_idempotent_response(
+        self, api_key: str, key: str, fingerprint: str, status: int, body: str, created: int
+    ) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)",
+                (api_key, key, fingerprint, status, body, created),
+            )

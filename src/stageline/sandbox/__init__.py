@@ -14,7 +14,7 @@ The official ``stripe`` SDK drives it as it drives Stripe::
 
 from stageline.sandbox.app import create_sandbox_app
 from stageline.sandbox.config import SANDBOX_API_KEY, FaultConfig, SandboxConfig
-from stageline.sandbox.seed import SeedSummary, seed
+from stageline.sandbox.seed import SeedSummary, seed, seed_sandbox
 from stageline.sandbox.seed_accounts import SeedAccount, SeedUser, demo_accounts
 from stageline.sandbox.server import SandboxHandle, run_sandbox_in_thread
 from stageline.sandbox.store import SandboxStore
@@ -32,4 +32,5 @@ __all__ = [
     "demo_accounts",
     "run_sandbox_in_thread",
     "seed",
+    "seed_sandbox",
 ]

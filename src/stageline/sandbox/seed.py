@@ -20,8 +20,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from stageline.sandbox.config import wall_clock
+from stageline.sandbox.config import SandboxConfig, wall_clock
 from stageline.sandbox.ids import IdFactory
 from stageline.sandbox.seed_accounts import (
     _FIRST,
@@ -37,7 +38,7 @@ from stageline.sandbox.shapes import Obj
 from stageline.sandbox.store import Filter, SandboxStore
 from stageline.sandbox.timeline import DAY
 
-__all__ = ["SeedSummary", "deleted", "demo_accounts", "seed"]
+__all__ = ["SeedSummary", "deleted", "demo_accounts", "seed", "seed_sandbox"]
 
 HISTORY_DAYS = 730
 DELETED_RATE = 0.01
@@ -152,3 +153,26 @@ def seed(
         invoices=invoices,
         seconds=time.perf_counter() - started,
     )
+
+
+def seed_sandbox(
+    config: SandboxConfig,
+    *,
+    customers: int,
+    random_seed: int = 0,
+    now: datetime | int | None = None,
+    only_if_empty: bool = True,
+) -> SeedSummary | None:
+    """Seed the store ``config`` names (its ``db_path``); ``None`` if it already had data.
+
+    >>> seed_sandbox(SandboxConfig(), customers=5, random_seed=1, now=1_767_225_600).customers
+    5
+    """
+    moment = int(now.timestamp()) if isinstance(now, datetime) else now
+    store = SandboxStore(config.db_path)
+    try:
+        if only_if_empty and store.count("customer"):
+            return None
+        return seed(store, customers=customers, random_seed=random_seed, now=moment)
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stageline.config import Settings
+from stageline.errors import ConfigError
 from stageline.operations import connect_stripe, import_accounts, import_users
 from stageline.sandbox import (
     SANDBOX_API_KEY,

@@ -163,4 +163,4 @@ def accounts_with_facts(
     )
     if account_ids is not None:
         query = query.where(Account.id.in_(list(account_ids)))
-    return [(account, facts) for account, facts in session.execute(query).tuples()]
+    return [(account, facts) for account, facts in session.execute(query).all()]

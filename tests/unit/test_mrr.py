@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -177,14 +178,27 @@ def test_volume_pricing_can_lower_mrr_when_a_seat_is_added() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad_price",
+    ("bad_price", "problem"),
     [
-        price(1000, count=0),
-        price(tiers=TIERS),  # tiered without tiers_mode
-        price(divide_by=-1),
+        (price(1000, count=0), "interval_count must be at least 1, got 0"),
+        (price(tiers=TIERS), "price price_1 is tiered without a tiers_mode"),
+        (price(divide_by=-1), "price price_1: divide_by must be at least 1"),
+        (
+            replace(price(tiers=TIERS, mode="volume"), tiers=()),
+            "price price_1 is tiered but has no tiers (expand 'tiers')",
+        ),
     ],
-    ids=["interval_count 0", "no tiers_mode", "divide_by negative"],
+    ids=["interval_count 0", "no tiers_mode", "divide_by negative", "tiers not expanded"],
 )
-def test_impossible_prices_raise(bad_price: Price) -> None:
+def test_impossible_prices_are_shown_not_counted(bad_price: Price, problem: str) -> None:
+    """One malformed price must not stop an account's MRR: its line says what is wrong."""
+    breakdown = account_mrr([sub(item(bad_price, 2, id="si_bad"), item(id="si_ok"))], now=NOW)
+    bad, ok = breakdown.lines
+    assert (bad.counted, bad.reason) == (False, f"price cannot be computed: {problem}")
+    assert ok.counted
+    assert dict(breakdown.totals) == {"usd": 10000}
+
+
+def test_pricing_functions_raise_on_impossible_prices() -> None:
     with pytest.raises(PriceError):
-        account_mrr([sub(item(bad_price, 2))], now=NOW)
+        normalization_factor(Interval.MONTH, 0)

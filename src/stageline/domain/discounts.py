@@ -27,7 +27,13 @@ from fractions import Fraction
 from stageline.domain.billing import Coupon, CouponDuration, Discount, Price
 from stageline.domain.money import Money
 
-__all__ = ["covers_price", "describe_discount", "reduce_amounts", "skip_reason"]
+__all__ = [
+    "covers_price",
+    "currency_mismatch",
+    "describe_discount",
+    "reduce_amounts",
+    "skip_reason",
+]
 
 
 def skip_reason(discount: Discount, *, now: datetime, all_active: bool) -> str | None:

@@ -48,9 +48,23 @@ from stageline.domain.discounts import (
     skip_reason,
 )
 from stageline.domain.money import Money, fraction_to_decimal, round_fraction
-from stageline.domain.pricing import billed_quantity, normalization_factor, period_amount
+from stageline.domain.pricing import (
+    PriceError,
+    billed_quantity,
+    normalization_factor,
+    period_amount,
+)
 
-__all__ = ["MrrBreakdown", "MrrLine", "MrrPolicy", "account_mrr", "monthly_amount"]
+__all__ = [
+    "COUNTED_STATUSES",
+    "MrrBreakdown",
+    "MrrLine",
+    "MrrPolicy",
+    "account_mrr",
+    "monthly_amount",
+    "subscription_lines",
+    "subscription_status",
+]
 
 COUNTED_STATUSES = frozenset({"active", "past_due"})
 
@@ -214,11 +228,14 @@ def subscription_lines(
     """One line per item of ``subscription``; item discounts apply before subscription ones."""
     currency = subscription.currency.lower()
     status_reason = subscription_status(subscription, now=now, policy=policy)
-    base = {
-        item.id: period_amount(item.price, billed_quantity(item))
-        for item in subscription.items
-        if _excluded_reason(item.price) is None
-    }
+    excluded: dict[str, str] = {}
+    base: dict[str, Fraction] = {}
+    for item in subscription.items:
+        amount_or_reason = _period_amount_or_reason(item)
+        if isinstance(amount_or_reason, str):
+            excluded[item.id] = amount_or_reason
+        else:
+            base[item.id] = amount_or_reason
     amounts = dict(base)
     discount_notes: dict[str, list[str]] = {item.id: [] for item in subscription.items}
     if status_reason == "counted":
@@ -248,7 +265,7 @@ def subscription_lines(
                 discount_note="; ".join(discount_notes[item.id]) or None,
                 monthly_amount=fraction_to_decimal(exact),
                 counted=counted,
-                reason=_excluded_reason(price) or status_reason,
+                reason=excluded.get(item.id, status_reason),
                 exact_monthly=exact,
                 notes=_price_notes(price, currency),
             )
@@ -279,12 +296,18 @@ def _apply(
         amounts.update((i.id, value) for i, value in zip(covered, reduced, strict=True))
 
 
-def _excluded_reason(price: Price) -> str | None:
+def _period_amount_or_reason(item: SubscriptionItem) -> Fraction | str:
+    """The item's exact amount per billing period, or why it is left out of MRR."""
+    price = item.price
     if price.interval is None:
         return "one-time price excluded"
     if price.usage_type == UsageType.METERED:
         return "metered price excluded"
-    return None
+    try:
+        normalization_factor(price.interval, price.interval_count)
+        return period_amount(price, billed_quantity(item))
+    except PriceError as error:
+        return f"price cannot be computed: {error}"
 
 
 def _factor(price: Price) -> Fraction:

@@ -17,7 +17,7 @@ from stageline.store import accounts as account_store
 from stageline.store.connections import create_connection, get_connection, only_connection
 from stageline.store.db import Store
 from stageline.store.workspaces import find_workspace
-from stageline.stripe_api import StripeGateway
+from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
 from stageline.sync.gateway import gateway_for
 

@@ -11,13 +11,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from stageline.cli.context import cli_errors, console, runtime
 from stageline.cli.workspaces import sync
 from stageline.demo import DemoSetup, prepare_demo, start_demo_sandbox
-from stageline.web import create_app
-from stageline.web.ui import login_link
 
 
 def demo(
@@ -30,6 +27,11 @@ def demo(
 
     Example: stageline demo
     """
+    import uvicorn
+
+    from stageline.web import create_app
+    from stageline.web.ui import login_link
+
     with cli_errors():
         rt = runtime()
         now = datetime.now(UTC)

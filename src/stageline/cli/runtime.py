@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from stageline.cli.context import cli_errors, console, runtime
-from stageline.web import create_app
-from stageline.worker import Worker
 
 PortOpt = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
 HostOpt = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
@@ -36,6 +33,10 @@ def serve(
 
     Example: stageline serve --port 8000
     """
+    import uvicorn
+
+    from stageline.web import create_app
+
     with cli_errors():
         rt = runtime()
         app = create_app(rt.settings, store=rt.store, run_worker=with_worker)
@@ -47,6 +48,8 @@ def worker() -> None:
 
     Example: stageline worker
     """
+    from stageline.worker import Worker
+
     with cli_errors():
         rt = runtime()
         console.print("Worker running; Ctrl-C to stop.")

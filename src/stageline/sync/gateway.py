@@ -6,7 +6,7 @@ from stageline.config import Settings
 from stageline.errors import ConfigError
 from stageline.security import SecretBox
 from stageline.store.models import StripeConnection
-from stageline.stripe_api import StripeGateway
+from stageline.stripe_api.client import StripeGateway
 
 
 def gateway_for(connection: StripeConnection, settings: Settings) -> StripeGateway:

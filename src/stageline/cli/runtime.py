@@ -15,7 +15,7 @@ HostOpt = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 def migrate() -> None:
     """Create or upgrade the database schema (also done by every command on start).
 
-    Example: STAGELINE_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/stageline stageline migrate
+    Example: STAGELINE_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/app stageline migrate
     """
     with cli_errors():
         rt = runtime()

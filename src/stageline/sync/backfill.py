@@ -22,7 +22,7 @@ from stageline.store.connections import get_connection
 from stageline.store.db import Store
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import SyncCursor, Workspace
-from stageline.stripe_api import StripeGateway
+from stageline.stripe_api.client import StripeGateway
 
 
 @dataclass(frozen=True)

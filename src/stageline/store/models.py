@@ -79,6 +79,7 @@ class StripeConnection(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_backfill_at: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]
+    stripe_app_user_id: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -216,3 +217,24 @@ class SyncCursor(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookRejection(Base):
+    """Webhook deliveries refused for one connection, counted per reason; nothing else kept."""
+
+    __tablename__ = "webhook_rejections"
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("stripe_connections.id"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StripeAppSignature(Base):
+    """Stripe App install signatures already used once, so a replay is refused."""
+
+    __tablename__ = "stripe_app_signatures"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,137 @@
+"""Apply one Stripe event to the mirror, through the same upsert as the backfill.
+
+The event's ``created`` is the watermark: an object is never replaced by an older version.
+When the event is as old as what we hold (a same-second burst) and says something different,
+or when its payload leaves out what we need (unexpanded discounts, tiers), the object is
+re-fetched from Stripe instead of guessing. A late update never revives a canceled
+subscription (the mirror refuses it), and a partial payload never nulls known fields.
+
+>>> applied = apply_event(session, connection=conn, event=event,  # doctest: +SKIP
+...                       refetch=lambda endpoint, object_id, expand: None)
+>>> applied.status, applied.changed  # doctest: +SKIP
+('applied', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stageline.store.mirror import customer_of, upsert_objects
+from stageline.store.models import StripeConnection, StripeObject
+from stageline.sync.events import (
+    EventPlan,
+    UnreadableObject,
+    check_readable,
+    expansion_needed,
+    normalize,
+    plan_for,
+    resolve_references,
+    target_id,
+)
+from stageline.sync.inbox import APPLIED, IGNORED
+
+Refetch = Callable[[str, str, list[str]], dict[str, Any] | None]
+"""``(endpoint, object id, expand) -> object``, or ``None`` when Stripe no longer has it."""
+
+DEFAULT_EXPAND: dict[str, list[str]] = {"subscription": ["discounts"], "price": ["tiers"]}
+"""Expansions every fetch of an object type asks for (the backfill asks the same)."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one event did to the mirror."""
+
+    status: str
+    object_type: str | None = None
+    object_id: str | None = None
+    customer_id: str | None = None
+    changed: bool = False
+    note: str = ""
+
+
+def apply_event(
+    session: Session,
+    *,
+    connection: StripeConnection,
+    event: Mapping[str, Any],
+    refetch: Refetch | None,
+) -> Applied:
+    """Apply ``event`` to ``connection``'s mirror; raises ``UnreadableObject`` on odd shapes."""
+    plan = plan_for(str(event.get("type", "")))
+    if plan.object_type is None or plan.endpoint is None:
+        return Applied(status=IGNORED, note="event type not mirrored")
+    data = event.get("data")
+    data_object = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(data_object, Mapping):
+        raise UnreadableObject("the event carries no object")
+    object_type, endpoint = plan.object_type, plan.endpoint
+    object_id = target_id(plan, data_object)
+    created = int(event["created"])
+    held = _held(session, connection.id, object_type, object_id)
+    if held is not None and created < held.watermark:
+        return Applied(APPLIED, object_type, object_id, held.customer_id, note="stale")
+
+    obj, note = _incoming(plan, data_object, held, created, endpoint, object_id, refetch)
+    if obj is None:
+        return Applied(APPLIED, object_type, object_id, note=note)
+    check_readable(object_type, obj)
+    counts = upsert_objects(
+        session, connection=connection, object_type=object_type, objects=[obj], watermark=created
+    )
+    changed = counts.inserted + counts.updated > 0
+    if not changed:
+        note = note or "kept terminal state"
+    return Applied(
+        APPLIED, object_type, object_id, customer_of(object_type, obj), changed=changed, note=note
+    )
+
+
+def _incoming(
+    plan: EventPlan,
+    data_object: Mapping[str, Any],
+    held: StripeObject | None,
+    created: int,
+    endpoint: str,
+    object_id: str,
+    refetch: Refetch | None,
+) -> tuple[dict[str, Any] | None, str]:
+    """The object version to upsert (``None``: nothing to do) and a note on how it was got."""
+    object_type = plan.object_type or ""
+    expand = DEFAULT_EXPAND.get(object_type, [])
+    if plan.refetch_only:
+        if refetch is None:
+            return None, "cannot re-fetch without an API key"
+        fetched = refetch(endpoint, object_id, expand)
+        return (normalize(object_type, fetched), "refetched") if fetched else (None, "gone")
+
+    obj = normalize(object_type, data_object)
+    if plan.deleted:
+        return {**obj, "deleted": True}, ""
+    obj = resolve_references(object_type, obj, held.data if held is not None else None)
+    tie = held is not None and created == held.watermark and not _adds_nothing(held.data, obj)
+    if (tie or expansion_needed(object_type, obj)) and refetch is not None:
+        fetched = refetch(endpoint, object_id, expand)
+        if fetched is not None:
+            return normalize(object_type, fetched), "refetched"
+    return obj, "tie applied as received" if tie else ""
+
+
+def _adds_nothing(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
+    return all(value is None or known.get(key) == value for key, value in incoming.items())
+
+
+def _held(
+    session: Session, connection_id: str, object_type: str, object_id: str
+) -> StripeObject | None:
+    return session.scalar(
+        select(StripeObject).where(
+            StripeObject.connection_id == connection_id,
+            StripeObject.object_type == object_type,
+            StripeObject.stripe_id == object_id,
+        )
+    )

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     webhook_max_body_bytes: int = 1024 * 1024
     webhook_tolerance_seconds: int = 300
+    stripe_app_signing_secret: SecretStr = SecretStr("")
     events_catch_up_seconds: int = 60
     environment: str = "development"
 

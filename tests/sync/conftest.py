@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import stripe
 
+from stageline.config import Settings
 from stageline.operations import import_accounts
 from stageline.sandbox import (
     SANDBOX_API_KEY,
@@ -29,7 +30,6 @@ from stageline.stripe_api.client import API_VERSION, StripeGateway
 
 SEED_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 NOW = datetime.fromtimestamp(SEED_NOW, tz=UTC)
-BOX_KEY = "k" * 48
 WEBHOOK_SECRET = "whsec_test_sync_secret"
 
 
@@ -61,14 +61,19 @@ class Linked:
 
 
 def link_workspace(
-    store: Store, *, api_base: str = "http://127.0.0.1:9", accounts: int = 3, name: str = "Acme"
+    store: Store,
+    settings: Settings,
+    *,
+    api_base: str = "http://127.0.0.1:9",
+    accounts: int = 3,
+    name: str = "Acme",
 ) -> Linked:
     with store.session() as session:
         created = create_workspace(session, name=name)
         connection = create_connection(
             session,
             workspace=created.workspace,
-            box=SecretBox(BOX_KEY),
+            box=SecretBox(settings.secret_key.get_secret_value()),
             api_key=SANDBOX_API_KEY,
             api_base=api_base,
             webhook_secret=WEBHOOK_SECRET,
@@ -82,8 +87,8 @@ def link_workspace(
 
 
 @pytest.fixture
-def linked(store: Store) -> Linked:
-    return link_workspace(store)
+def linked(store: Store, settings: Settings) -> Linked:
+    return link_workspace(store, settings)
 
 
 PRICE: dict[str, Any] = {

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from stageline.config import Settings
 from stageline.sandbox import SandboxHandle
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects
@@ -189,9 +190,9 @@ def test_deleted_objects_are_marked_and_a_partial_payload_nulls_nothing(linked: 
 
 
 def test_a_same_second_tie_is_settled_by_refetching(
-    store: Store, seeded_sandbox: SandboxHandle
+    store: Store, settings: Settings, seeded_sandbox: SandboxHandle
 ) -> None:
-    linked = link_workspace(store, api_base=seeded_sandbox.url)
+    linked = link_workspace(store, settings, api_base=seeded_sandbox.url)
     gateway = sandbox_gateway(seeded_sandbox.url)
     real = gateway.list_page("subscriptions", {"status": "active", "limit": 1}).objects[0]
     sub_id, customer_id = real["id"], real["customer"]

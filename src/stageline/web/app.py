@@ -16,7 +16,7 @@ from stageline import __version__
 from stageline.config import Settings
 from stageline.errors import StagelineError
 from stageline.store.db import Store
-from stageline.web import api, ui
+from stageline.web import api, stripe_app, ui, webhooks
 from stageline.web.deps import LoginRequired
 from stageline.worker import Worker
 
@@ -73,5 +73,7 @@ def create_app(
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
     app.include_router(api.router)
+    app.include_router(webhooks.router)
+    app.include_router(stripe_app.router)
     app.include_router(ui.router)
     return app

@@ -204,11 +204,15 @@ def create_sandbox_app(
     Serve it with uvicorn (``run_sandbox_in_thread``) and point the SDK at it:
     ``stripe.StripeClient(SANDBOX_API_KEY, base_addresses={"api": url})``.
     """
+    from stageline.sandbox.engine import Engine
+
     store = store if store is not None else SandboxStore(config.db_path)
-    api = SandboxApi(config, store, routes if routes is not None else default_routes())
+    engine = Engine(config, store)
+    api = SandboxApi(config, store, routes if routes is not None else default_routes(), engine)
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
     app = Starlette(routes=[StarletteRoute("/{path:path}", api.respond, methods=methods)])
     app.state.store = store
     app.state.api = api
+    app.state.engine = engine
     app.state.config = config
     return app

@@ -70,6 +70,11 @@ class SandboxConfig:
     """Seconds to wait before each retry of a failed webhook delivery (Stripe retries a
     sandbox delivery three times over a few hours; the sandbox compresses that)."""
     webhook_timeout: float = 10.0
+    dunning_retry_days: tuple[int, ...] = (3, 5, 7)
+    """Days between a failed renewal payment and each retry (Stripe's default schedule
+    retries a few times within about two weeks)."""
+    dunning_final_action: str = "cancel"
+    """What happens when the last retry fails: ``cancel``, ``unpaid`` or ``past_due``."""
     clock: Callable[[], int] = wall_clock
     """Where the sandbox reads the time of day; tests may pass a fixed clock."""
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stageline.sandbox.errors import StripeApiError, parameter_invalid, resource_missing
+from stageline.sandbox.events import Origin
 from stageline.sandbox.params import Params
 from stageline.sandbox.render import Renderer
 from stageline.sandbox.shapes import Obj
 from stageline.sandbox.store import CursorNotFound, Filter, SandboxStore
+
+if TYPE_CHECKING:
+    from stageline.sandbox.engine import Engine
 
 NAMES = {
     "customer": "customer",
@@ -59,12 +63,31 @@ class Ctx:
     def for_test(cls, store: SandboxStore, values: dict[str, Any], now: int = 0) -> Ctx:
         return cls(store=store, params=Params(values), now=now)
 
+    @property
+    def engine(self) -> Engine:
+        """The sandbox's engine (events, invoicing, lifecycle); set for every served request."""
+        if self.services is None:
+            raise RuntimeError("this context has no engine")
+        engine: Engine = self.services
+        return engine
+
+    @property
+    def origin(self) -> Origin:
+        """Where events caused by this request say they came from."""
+        return Origin(self.request_id, self.idempotency_key, self.livemode)
+
+    def time_for(self, clock_id: str | None) -> int:
+        """The request's time as seen by objects on ``clock_id`` (a test clock), or now."""
+        if clock_id and self.services is not None:
+            return self.engine.now_for(clock_id)
+        return self.now
+
     def expand_paths(self) -> list[str]:
         return self.params.strings("expand")
 
     def object_or_404(self, obj_type: str, obj_id: str) -> Obj:
         stored = self.store.get(obj_type, obj_id)
-        if stored is None:
+        if stored is None or (stored.get("deleted") and obj_type != "customer"):
             raise resource_missing(NAMES.get(obj_type, obj_type), obj_id)
         return stored
 

@@ -79,9 +79,14 @@ class Params:
     ``parameter_unknown`` exactly as Stripe does.
     """
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    def __init__(self, values: dict[str, Any], prefix: str = "") -> None:
         self.values = values
+        self.prefix = prefix
         self._read: set[str] = {"expand"}
+
+    def _p(self, name: str) -> str:
+        """The name Stripe reports, e.g. ``items[0][price]`` for a nested param."""
+        return f"{self.prefix}[{name}]" if self.prefix else name
 
     def has(self, name: str) -> bool:
         self._read.add(name)
@@ -98,16 +103,16 @@ class Params:
     def reject_unknown(self) -> None:
         for name in self.values:
             if name not in self._read:
-                raise parameter_unknown(name)
+                raise parameter_unknown(self._p(name))
 
     def string(self, name: str, *, required: bool = False) -> str | None:
         value = self.raw(name)
         if value is None:
             if required:
-                raise parameter_missing(name)
+                raise parameter_missing(self._p(name))
             return None
         if not isinstance(value, str):
-            raise parameter_invalid(name, f"Invalid string: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid string: {_show(value)}")
         return value
 
     def required_string(self, name: str) -> str:
@@ -125,10 +130,10 @@ class Params:
         if value is None:
             return None
         if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
-            raise parameter_invalid(name, f"Invalid integer: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid integer: {_show(value)}")
         number = int(value)
         if (low is not None and number < low) or (high is not None and number > high):
-            raise parameter_invalid(name, _range_message(name, number, low, high))
+            raise parameter_invalid(self._p(name), _range_message(name, number, low, high))
         return number
 
     def number(
@@ -142,9 +147,9 @@ class Params:
         except ValueError:
             number = float("nan")
         if number != number:
-            raise parameter_invalid(name, f"Invalid decimal: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid decimal: {_show(value)}")
         if (low is not None and number < low) or (high is not None and number > high):
-            raise parameter_invalid(name, _range_message(name, number, low, high))
+            raise parameter_invalid(self._p(name), _range_message(name, number, low, high))
         return number
 
     def boolean(self, name: str) -> bool | None:
@@ -155,14 +160,14 @@ class Params:
             return True
         if value in _FALSE:
             return False
-        raise parameter_invalid(name, f"Invalid boolean: {_show(value)}")
+        raise parameter_invalid(self._p(name), f"Invalid boolean: {_show(value)}")
 
     def choice(self, name: str, choices: Iterable[str]) -> str | None:
         value = self.string(name)
         allowed = tuple(choices)
         if value is not None and value not in allowed:
             raise parameter_invalid(
-                name,
+                self._p(name),
                 f"Invalid {name}: must be one of {', '.join(allowed)}",
             )
         return value
@@ -174,7 +179,7 @@ class Params:
         if isinstance(value, str):
             return [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise parameter_invalid(name, f"Invalid array: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid array: {_show(value)}")
         return list(value)
 
     def mapping(self, name: str) -> dict[str, Any] | None:
@@ -184,7 +189,7 @@ class Params:
         if value == "":
             return {}
         if not isinstance(value, dict):
-            raise parameter_invalid(name, f"Invalid hash: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid hash: {_show(value)}")
         return value
 
     def objects(self, name: str) -> list[dict[str, Any]]:
@@ -194,7 +199,7 @@ class Params:
         if isinstance(value, dict):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise parameter_invalid(name, f"Invalid array: {_show(value)}")
+            raise parameter_invalid(self._p(name), f"Invalid array: {_show(value)}")
         return list(value)
 
 

@@ -87,7 +87,7 @@ class Renderer:
             return price
         if obj_type in ("customer", "product", "coupon", "discount"):
             return with_defaults(obj_type, stored)
-        return dict(stored)
+        return {key: value for key, value in stored.items() if not key.startswith("_")}
 
     def _price(self, price_id: str) -> Obj:
         stored = self.stored("price", price_id)

@@ -304,6 +304,8 @@ def with_defaults(obj_type: str, stored: Obj) -> Obj:
     """The stored object over a fresh copy of its resource's defaults."""
     merged = DEFAULTS[obj_type]()
     merged.update(stored)
+    for private in [key for key in stored if key.startswith("_")]:
+        del merged[private]
     if obj_type == "customer" and "invoice_prefix" not in merged:
         merged["invoice_prefix"] = invoice_prefix(str(stored["id"]))
     if obj_type == "product" and "updated" not in merged:

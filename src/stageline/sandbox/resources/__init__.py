@@ -11,11 +11,28 @@ from stageline.sandbox.context import Route
 
 def all_routes() -> list[Route]:
     """Every route, in matching order (literal paths before ``{id}`` ones)."""
-    from stageline.sandbox.resources import catalog, customers, invoices, subscriptions
+    from stageline.sandbox.resources import (
+        coupons,
+        customers,
+        events,
+        invoices,
+        prices,
+        products,
+        subscription_writes,
+        subscriptions,
+        test_clocks,
+        webhook_endpoints,
+    )
 
     return [
         *customers.ROUTES,
-        *catalog.ROUTES,
+        *products.ROUTES,
+        *prices.ROUTES,
+        *coupons.ROUTES,
         *subscriptions.ROUTES,
+        *subscription_writes.ROUTES,
         *invoices.ROUTES,
+        *events.ROUTES,
+        *webhook_endpoints.ROUTES,
+        *test_clocks.ROUTES,
     ]

@@ -1,0 +1,236 @@
+"""Invoices for subscription periods: built, finalized, paid or failed, with their events.
+
+>>> # Used by the lifecycle; see tests/sandbox/test_lifecycle.py for whole scenarios.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from stageline.sandbox.events import Origin
+from stageline.sandbox.ids import new_id
+from stageline.sandbox.payments import charge_outcome
+from stageline.sandbox.pricing import amount_for, discount_amount
+from stageline.sandbox.shapes import Obj, invoice_prefix
+from stageline.sandbox.timeline import DAY
+
+if TYPE_CHECKING:
+    from stageline.sandbox.engine import Engine
+
+
+def _active_discounts(engine: Engine, sub: Obj, customer: Obj, moment: int) -> list[Obj]:
+    found = engine.store.get_many("discount", list(sub.get("discounts") or []))
+    discounts = [found[d] for d in sub.get("discounts") or [] if d in found]
+    if not discounts and customer.get("discount"):
+        discounts = [customer["discount"]]
+    return [d for d in discounts if d.get("end") is None or d["end"] > moment]
+
+
+class Invoicing:
+    """Creates and collects subscription invoices through the engine's store and events."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(
+        self,
+        sub: Obj,
+        customer: Obj,
+        period: tuple[int, int],
+        reason: str,
+        now: int,
+        origin: Origin,
+        *,
+        zero: bool = False,
+        only_items: set[str] | None = None,
+    ) -> Obj:
+        """A subscription invoice for ``period``, finalized unless collection is paused."""
+        engine = self.engine
+        invoice_id = new_id("in")
+        prices = engine.store.get_many("price", [item["price"] for item in sub["items"]])
+        lines: list[Obj] = []
+        subtotal = 0
+        for item in sub["items"]:
+            if only_items is not None and item["id"] not in only_items:
+                continue
+            price = prices[item["price"]]
+            quantity = int(item.get("quantity") or 1)
+            amount = 0 if zero else amount_for(price, quantity)
+            subtotal += amount
+            lines.append(self._line(invoice_id, sub, item, price, amount, quantity, period))
+        discounts = [] if zero else _active_discounts(engine, sub, customer, period[0])
+        total_off: list[Obj] = []
+        remaining = subtotal
+        for discount in discounts:
+            coupon = engine.store.get("coupon", discount["source"]["coupon"]) or {}
+            off = discount_amount(coupon, remaining, sub["currency"])
+            remaining -= off
+            total_off.append({"amount": off, "discount": discount["id"]})
+        sequence = int(customer.get("next_invoice_sequence") or 1)
+        invoice: Obj = {
+            "id": invoice_id,
+            "object": "invoice",
+            "created": now,
+            "customer": customer["id"],
+            "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"),
+            "currency": sub["currency"],
+            "status": "draft",
+            "billing_reason": reason,
+            "collection_method": sub.get("collection_method", "charge_automatically"),
+            "subtotal": subtotal,
+            "subtotal_excluding_tax": subtotal,
+            "total": remaining,
+            "total_excluding_tax": remaining,
+            "amount_due": remaining,
+            "amount_paid": 0,
+            "amount_remaining": remaining,
+            "period_start": now,
+            "period_end": now,
+            "discounts": [d["id"] for d in discounts],
+            "total_discount_amounts": total_off,
+            "parent": {
+                "type": "subscription_details",
+                "quote_details": None,
+                "subscription_details": {
+                    "metadata": sub.get("metadata", {}),
+                    "subscription": sub["id"],
+                },
+            },
+            "test_clock": sub.get("test_clock"),
+            "livemode": sub.get("livemode", False),
+            "lines": lines,
+            "auto_advance": True,
+        }
+        engine.save("invoice", invoice, "invoice.created", origin=origin)
+        old_customer = copy.deepcopy(customer)
+        customer["next_invoice_sequence"] = sequence + 1
+        engine.save("customer", customer, None, old=old_customer, origin=origin)
+        behavior = (sub.get("pause_collection") or {}).get("behavior")
+        if behavior == "keep_as_draft":
+            return invoice
+        self.finalize(
+            invoice, customer, sequence, now, origin, int(sub.get("days_until_due") or 30)
+        )
+        if behavior in ("void", "mark_uncollectible"):
+            self.close(invoice, "void" if behavior == "void" else "uncollectible", now, origin)
+        return invoice
+
+    def _line(
+        self,
+        invoice_id: str,
+        sub: Obj,
+        item: Obj,
+        price: Obj,
+        amount: int,
+        quantity: int,
+        period: tuple[int, int],
+    ) -> Obj:
+        product = self.engine.store.get("product", price["product"]) or {"name": "Product"}
+        return {
+            "id": new_id("il"),
+            "object": "line_item",
+            "amount": amount,
+            "currency": sub["currency"],
+            "description": f"{quantity} × {product['name']}",
+            "invoice": invoice_id,
+            "period": {"start": period[0], "end": period[1]},
+            "quantity": quantity,
+            "subtotal": amount,
+            "parent": {
+                "type": "subscription_item_details",
+                "invoice_item_details": None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": sub["id"],
+                    "subscription_item": item["id"],
+                },
+            },
+            "pricing": {
+                "type": "price_details",
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "unit_amount_decimal": price.get("unit_amount_decimal"),
+            },
+        }
+
+    def finalize(
+        self,
+        invoice: Obj,
+        customer: Obj,
+        sequence: int,
+        now: int,
+        origin: Origin,
+        days_until_due: int = 30,
+    ) -> None:
+        old = copy.deepcopy(invoice)
+        invoice["status"] = "open"
+        invoice["number"] = f"{invoice_prefix(customer['id'])}-{sequence:04d}"
+        invoice["effective_at"] = now
+        invoice["status_transitions"] = {
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        }
+        if invoice["collection_method"] == "send_invoice":
+            invoice["due_date"] = now + days_until_due * DAY
+        self.engine.save("invoice", invoice, "invoice.finalized", old=old, origin=origin)
+
+    def attempt(self, invoice: Obj, sub: Obj, customer: Obj, now: int, origin: Origin) -> bool:
+        """Try to collect ``invoice``; True if it is paid afterwards."""
+        if invoice["status"] != "open":
+            return bool(invoice["status"] == "paid")
+        if invoice["amount_due"] == 0:
+            self._paid(invoice, now, origin)
+            return True
+        if invoice["collection_method"] == "send_invoice":
+            return False
+        pm_id = sub.get("default_payment_method") or (customer.get("invoice_settings") or {}).get(
+            "default_payment_method"
+        )
+        pm = self.engine.store.get("payment_method", pm_id) if pm_id else None
+        old = copy.deepcopy(invoice)
+        invoice["attempt_count"] = int(invoice.get("attempt_count") or 0) + 1
+        invoice["attempted"] = True
+        if charge_outcome(pm) is None:
+            self._paid(invoice, now, origin, old=old)
+            return True
+        retry_days = self.engine.config.dunning_retry_days
+        attempt = invoice["attempt_count"]
+        invoice["next_payment_attempt"] = (
+            now + retry_days[attempt - 1] * DAY if attempt <= len(retry_days) else None
+        )
+        self.engine.save("invoice", invoice, None, old=old, origin=origin)
+        self.engine.emit_current("invoice", invoice, "invoice.payment_failed", origin)
+        return False
+
+    def _paid(self, invoice: Obj, now: int, origin: Origin, old: Obj | None = None) -> None:
+        old = old or copy.deepcopy(invoice)
+        invoice.update(
+            status="paid",
+            amount_paid=invoice["amount_due"],
+            amount_remaining=0,
+            next_payment_attempt=None,
+            auto_advance=False,
+        )
+        transitions: dict[str, Any] = dict(invoice.get("status_transitions") or {})
+        transitions["paid_at"] = now
+        invoice["status_transitions"] = transitions
+        self.engine.save("invoice", invoice, "invoice.paid", old=old, origin=origin)
+        self.engine.emit_current("invoice", invoice, "invoice.payment_succeeded", origin)
+
+    def close(self, invoice: Obj, status: str, now: int, origin: Origin) -> None:
+        """Void an invoice or mark it uncollectible."""
+        old = copy.deepcopy(invoice)
+        invoice.update(status=status, next_payment_attempt=None, auto_advance=False)
+        transitions: dict[str, Any] = dict(invoice.get("status_transitions") or {})
+        key = "voided_at" if status == "void" else "marked_uncollectible_at"
+        transitions[key] = now
+        invoice["status_transitions"] = transitions
+        if status == "void":
+            invoice["amount_remaining"] = 0
+        event = "invoice.voided" if status == "void" else "invoice.marked_uncollectible"
+        self.engine.save("invoice", invoice, event, old=old, origin=origin)

@@ -38,7 +38,11 @@ EXPANDABLE: dict[str, str] = {
 }
 """Fields that hold an id by default and the object in its place when expanded."""
 
-INCLUDABLE: dict[str, str] = {"tiers": "price", "currency_options": "price"}
+INCLUDABLE: dict[str, tuple[str, ...]] = {
+    "tiers": ("price",),
+    "currency_options": ("price", "coupon"),
+    "applies_to": ("coupon",),
+}
 """Fields left out unless named in ``expand[]`` (the field → the resource that has it)."""
 
 MAX_EXPAND_DEPTH = 4
@@ -85,7 +89,12 @@ class Renderer:
             price.pop("tiers", None)
             price.pop("currency_options", None)
             return price
-        if obj_type in ("customer", "product", "coupon", "discount"):
+        if obj_type == "coupon":
+            coupon = with_defaults("coupon", stored)
+            coupon.pop("applies_to", None)
+            coupon.pop("currency_options", None)
+            return coupon
+        if obj_type in ("customer", "product", "discount"):
             return with_defaults(obj_type, stored)
         return {key: value for key, value in stored.items() if not key.startswith("_")}
 
@@ -147,8 +156,9 @@ class Renderer:
         if not isinstance(node, dict):
             return False
         head, rest = parts[0], parts[1:]
-        if head in INCLUDABLE and not rest and node.get("object") == INCLUDABLE[head]:
-            stored = self.stored(INCLUDABLE[head], str(node["id"])) or {}
+        kind = node.get("object")
+        if head in INCLUDABLE and not rest and kind in INCLUDABLE[head]:
+            stored = self.stored(str(kind), str(node["id"])) or {}
             node[head] = stored.get(head)
             return True
         if head not in node:

@@ -106,7 +106,6 @@ def _line(line: Obj, store: SandboxStore | None) -> Obj:
         proration_details={"credited_items": None},
         subscription=details.get("subscription"),
         subscription_item=details.get("subscription_item"),
-        invoice_item=None,
         price=price,
         plan=None,
         tax_amounts=[],
@@ -133,8 +132,6 @@ def _invoice(invoice: Obj, store: SandboxStore | None) -> Obj:
         discount=None,
         application_fee_amount=None,
         quote=None,
-        subscription_proration_date=None,
-        threshold_reason=None,
         transfer_data=None,
     )
     lines = (invoice.get("lines") or {}).get("data") or []

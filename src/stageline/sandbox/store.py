@@ -317,6 +317,16 @@ class SandboxStore:
             items.reverse()
         return Page(items=items, has_more=len(rows) > limit)
 
+    def slice(self, obj_type: str, where: Filter, *, limit: int, offset: int) -> Page:
+        """A page by position, newest first (the Search API's pages)."""
+        sql, args = where.where(obj_type)
+        query = (
+            f"SELECT data FROM objects WHERE {sql} ORDER BY created DESC, pk DESC LIMIT ? OFFSET ?"
+        )
+        with self._lock:
+            rows = self._conn.execute(query, (*args, limit + 1, offset)).fetchall()
+        return Page(items=[json.loads(row[0]) for row in rows[:limit]], has_more=len(rows) > limit)
+
     def find(
         self, obj_type: str, where: Filter, *, oldest_first: bool = False
     ) -> list[dict[str, Any]]:

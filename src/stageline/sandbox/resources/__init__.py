@@ -18,6 +18,7 @@ def all_routes() -> list[Route]:
         invoices,
         prices,
         products,
+        search,
         subscription_writes,
         subscriptions,
         test_clocks,
@@ -25,6 +26,7 @@ def all_routes() -> list[Route]:
     )
 
     return [
+        *search.ROUTES,
         *customers.ROUTES,
         *products.ROUTES,
         *prices.ROUTES,

@@ -5,8 +5,8 @@ Each takes the store and settings explicitly and returns plain results; adapters
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from stageline.config import Settings
 from stageline.errors import StagelineError
@@ -19,7 +19,12 @@ from stageline.store.db import Store
 from stageline.store.workspaces import find_workspace
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
-from stageline.sync.gateway import gateway_for
+from stageline.sync.catch_up import ensure_events_cursor
+from stageline.sync.connect import check_key_scopes, register_webhook_endpoint
+from stageline.sync.gateway import gateways_for
+from stageline.sync.status import webhook_url
+
+BACKFILL_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,9 @@ class Connected:
     workspace_id: str
     mode: str
     api_base: str
+    webhook_url: str = ""
+    webhook_endpoint_id: str | None = None
+    webhook_error: str | None = None
 
 
 def connect_stripe(
@@ -39,22 +47,59 @@ def connect_stripe(
     api_base: str | None = None,
     metadata_key: str = "account_id",
     webhook_secret: str | None = None,
+    register_webhook: bool = True,
+    now: datetime | None = None,
 ) -> Connected:
-    """Check the key with a real call, then store the connection (key encrypted)."""
+    """Check the key's scopes with real calls, store the connection (key encrypted), start
+    its events cursor, and create our webhook endpoint unless a signing secret was given.
+
+    A failure to create the endpoint does not undo the connection: it is recorded as the
+    connection's last error, and the events catch-up keeps it in sync meanwhile.
+    """
     base = (api_base or settings.stripe_api_base).rstrip("/")
-    StripeGateway(api_key=api_key, api_base=base, max_network_retries=1).check_access()
+    gateway = StripeGateway(api_key=api_key, api_base=base, max_network_retries=1)
+    check_key_scopes(gateway)
+    box = SecretBox(settings.secret_key.get_secret_value())
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
         connection = create_connection(
             session,
             workspace=workspace,
-            box=SecretBox(settings.secret_key.get_secret_value()),
+            box=box,
             api_key=api_key,
             api_base=base,
             metadata_key=metadata_key,
             webhook_secret=webhook_secret,
         )
-        return Connected(connection.id, workspace.id, connection.mode, connection.api_base)
+        ensure_events_cursor(session, connection_id=connection.id, now=now or datetime.now(UTC))
+        connected = Connected(
+            connection.id,
+            workspace.id,
+            connection.mode,
+            connection.api_base,
+            webhook_url=webhook_url(settings.public_url, connection.id),
+        )
+    if webhook_secret or not register_webhook:
+        return connected
+    try:
+        endpoint_id = register_webhook_endpoint(
+            store,
+            box,
+            connection_id=connected.connection_id,
+            gateway=gateway,
+            public_url=settings.public_url,
+        )
+    except StagelineError as exc:
+        error = f"webhook endpoint not created: {exc.one_line()}"
+        with store.session() as session:
+            stored = get_connection(
+                session,
+                workspace_id=connected.workspace_id,
+                connection_id=connected.connection_id,
+            )
+            stored.last_error = error
+        return replace(connected, webhook_error=error)
+    return replace(connected, webhook_endpoint_id=endpoint_id)
 
 
 def sync_workspace(
@@ -74,14 +119,14 @@ def sync_workspace(
             if connection_id
             else only_connection(session, workspace_id=workspace.id)
         )
-        gateway = gateway_for(connection, settings)
+        gateways = gateways_for(connection, settings, count=BACKFILL_CONCURRENCY)
         workspace_id, conn_id = workspace.id, connection.id
     try:
         return run_backfill(
             store,
             workspace_id=workspace_id,
             connection_id=conn_id,
-            gateway=gateway,
+            gateway=gateways,
             now=now,
             on_progress=on_progress,
         )

@@ -84,4 +84,14 @@ class Worker:
 
 
 def default_jobs(settings: Settings) -> list[ScheduledJob]:
-    return [ScheduledJob("refresh-facts", refresh_time_based_facts, every_seconds=600)]
+    """Events catch-up, inbox, reconciliation sweep, then the time-based facts refresh."""
+    from stageline.sync import jobs
+
+    return [
+        ScheduledJob(
+            "events-catch-up", jobs.catch_up_all, every_seconds=settings.events_catch_up_seconds
+        ),
+        ScheduledJob("inbox", jobs.apply_inbox, every_seconds=jobs.INBOX_EVERY_SECONDS),
+        ScheduledJob("reconcile", jobs.sweep_due, every_seconds=jobs.SWEEP_CHECK_EVERY_SECONDS),
+        ScheduledJob("refresh-facts", refresh_time_based_facts, every_seconds=600),
+    ]

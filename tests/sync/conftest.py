@@ -19,6 +19,7 @@ from stageline.sandbox import (
     SandboxConfig,
     SandboxHandle,
     SandboxStore,
+    demo_accounts,
     run_sandbox_in_thread,
     seed,
 )
@@ -31,21 +32,28 @@ from stageline.stripe_api.client import API_VERSION, StripeGateway
 SEED_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 NOW = datetime.fromtimestamp(SEED_NOW, tz=UTC)
 WEBHOOK_SECRET = "whsec_test_sync_secret"
+SMALL = (30, 3)  # (customers, random seed) of the shared small sandbox
+BIG = (250, 5)  # of the shared sandbox with lists long enough to slice
 
 
 @pytest.fixture(scope="session")
 def seeded_sandbox() -> Iterator[SandboxHandle]:
     """A read-only seeded sandbox shared by the tests that only read from it."""
     store = SandboxStore()
-    seed(store, customers=30, random_seed=3, now=SEED_NOW)
+    seed(store, customers=SMALL[0], random_seed=SMALL[1], now=SEED_NOW)
     handle = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=store)
     yield handle
     handle.stop()
 
 
 def sandbox_gateway(url: str) -> StripeGateway:
+    """A gateway to the sandbox that neither paces itself nor sleeps between retries."""
     return StripeGateway(
-        api_key=SANDBOX_API_KEY, api_base=url, max_network_retries=0, requests_per_second=1000
+        api_key=SANDBOX_API_KEY,
+        api_base=url,
+        max_network_retries=0,
+        requests_per_second=100_000,
+        sleep=lambda _seconds: None,
     )
 
 
@@ -67,7 +75,10 @@ def link_workspace(
     api_base: str = "http://127.0.0.1:9",
     accounts: int = 3,
     name: str = "Acme",
+    seeded: tuple[int, int] | None = None,
 ) -> Linked:
+    """A workspace linked to ``api_base``; ``seeded=(customers, random_seed)`` imports the
+    accounts a sandbox seeded that way points at, instead of ``acct-1`` … ``acct-n``."""
     with store.session() as session:
         created = create_workspace(session, name=name)
         connection = create_connection(
@@ -81,7 +92,11 @@ def link_workspace(
         linked = Linked(
             store, created.workspace.id, connection.id, created.connection_secret, created.api_key
         )
-    csv = "external_id,name\n" + "".join(f"acct-{i},Account {i}\n" for i in range(1, accounts + 1))
+    if seeded is not None:
+        pairs = [(a.external_id, a.name) for a in demo_accounts(*seeded)]
+    else:
+        pairs = [(f"acct-{i}", f"Account {i}") for i in range(1, accounts + 1)]
+    csv = "external_id,name\n" + "".join(f'{ext},"{label}"\n' for ext, label in pairs)
     import_accounts(store, workspace_ref=name, csv_text=csv, now=NOW)
     return linked
 
@@ -172,3 +187,47 @@ def signed_headers(
 ) -> dict[str, str]:
     header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
     return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="session")
+def big_sandbox() -> Iterator[SandboxHandle]:
+    """A read-only sandbox whose lists are long enough to be cut into slices."""
+    store = SandboxStore()
+    seed(store, customers=BIG[0], random_seed=BIG[1], now=SEED_NOW)
+    handle = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=store)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def big_expected(big_sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
+    """What a complete mirror of ``big_sandbox`` holds, read with the gateway alone."""
+    return expected_mirror(big_sandbox.url)
+
+
+def expected_mirror(url: str) -> dict[str, dict[str, Any]]:
+    """``"type:id" -> data`` of every object, listed as the backfill lists them, plus the
+    deleted customers that subscriptions and invoices point at."""
+    gateway = sandbox_gateway(url)
+    expected: dict[str, dict[str, Any]] = {}
+    for object_type, endpoint, params in (
+        ("product", "products", {}),
+        ("price", "prices", {"expand": ["data.tiers"]}),
+        ("coupon", "coupons", {}),
+        ("customer", "customers", {}),
+        ("subscription", "subscriptions", {"status": "all", "expand": ["data.discounts"]}),
+        ("invoice", "invoices", {}),
+    ):
+        for page in gateway.iter_pages(endpoint, params):
+            for obj in page.objects:
+                expected[f"{object_type}:{obj['id']}"] = {**obj, "_deleted": False}
+    referenced = {
+        str(data["customer"])
+        for key, data in expected.items()
+        if key.startswith(("subscription:", "invoice:")) and data.get("customer")
+    }
+    for customer_id in sorted(referenced):
+        if f"customer:{customer_id}" not in expected:
+            stub = gateway.retrieve("customers", customer_id)
+            expected[f"customer:{customer_id}"] = {**stub, "_deleted": True}
+    return expected

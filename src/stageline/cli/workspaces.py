@@ -20,6 +20,8 @@ from stageline.cli.context import cli_errors, console, print_json, runtime
 from stageline.store.connections import list_connections
 from stageline.store.mirror import count_objects
 from stageline.store.workspaces import create_workspace, find_workspace, list_workspaces
+from stageline.sync.progress import BackfillProgress
+from stageline.sync.status import connection_status
 
 workspace_app = typer.Typer(help="Create and list workspaces (tenants).", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a workspace to Stripe.", no_args_is_help=True)
@@ -90,9 +92,17 @@ def connect_stripe(
     webhook_secret: Annotated[
         str | None, typer.Option("--webhook-secret", help="Signing secret of your own endpoint.")
     ] = None,
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook/--no-webhook",
+            help="Create Stageline's webhook endpoint on Stripe (ignored with --webhook-secret).",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a Stripe key with a real call and store the connection (key encrypted).
+    """Check a Stripe key's scopes with real calls, store the connection (key encrypted) and
+    create Stageline's webhook endpoint on Stripe (its signing secret stored encrypted).
 
     Example: stageline connect stripe --api-key rk_test_... --api-base http://127.0.0.1:12111
     """
@@ -106,46 +116,58 @@ def connect_stripe(
             api_base=api_base,
             metadata_key=metadata_key,
             webhook_secret=webhook_secret,
+            register_webhook=webhook,
+            now=rt.now(),
         )
         data = {
             "id": connected.connection_id,
             "workspace_id": connected.workspace_id,
             "mode": connected.mode,
             "api_base": connected.api_base,
+            "webhook_url": connected.webhook_url,
+            "webhook_endpoint_id": connected.webhook_endpoint_id,
+            "webhook_error": connected.webhook_error,
         }
         if as_json:
             print_json(data)
-        else:
-            console.print(
-                f"Connected to Stripe ({connected.mode} mode) at {connected.api_base}: "
-                f"{connected.connection_id}"
-            )
+            return
+        console.print(
+            f"Connected to Stripe ({connected.mode} mode) at {connected.api_base}: "
+            f"{connected.connection_id}"
+        )
+        console.print(f"Webhook URL: {connected.webhook_url}")
+        if connected.webhook_endpoint_id:
+            console.print(f"Webhook endpoint created on Stripe: {connected.webhook_endpoint_id}")
+        if connected.webhook_error:
+            console.print(f"[yellow]Warning:[/] {connected.webhook_error}")
 
 
 @connections_app.command("show")
 def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Each connection: id, status, last error, last backfill, objects held, webhook URL."""
+    """Each connection: id, webhook URL, status and last error, last backfill, webhook health
+    (last delivery, refusals), events lag, drift found by the last sweep, objects held.
+
+    Example: stageline connections show --json
+    """
     with cli_errors():
         rt = runtime()
+        now = rt.now()
         with rt.store.session() as session:
             ws = find_workspace(session, ref=workspace)
-            rows = [
-                {
-                    "id": c.id,
-                    "mode": c.mode,
-                    "api_base": c.api_base,
-                    "api_key": c.api_key_hint,
-                    "status": c.status,
-                    "last_error": c.last_error,
-                    "last_backfill_at": c.last_backfill_at.isoformat()
-                    if c.last_backfill_at
-                    else None,
-                    "last_event_at": c.last_event_at.isoformat() if c.last_event_at else None,
-                    "webhook_url": f"{rt.settings.public_url}/webhooks/stripe/{c.id}",
-                    "objects": count_objects(session, connection_id=c.id),
-                }
-                for c in list_connections(session, workspace_id=ws.id)
-            ]
+            rows = []
+            for c in list_connections(session, workspace_id=ws.id):
+                status = connection_status(
+                    session, connection=c, now=now, public_url=rt.settings.public_url
+                )
+                rows.append(
+                    {
+                        **status,
+                        "last_backfill_at": status["backfill"]["last_at"],
+                        "last_event_at": status["events"]["last_event_at"],
+                        "webhook_url": status["webhook"]["url"],
+                        "objects": count_objects(session, connection_id=c.id),
+                    }
+                )
         if as_json:
             print_json(rows)
             return
@@ -154,9 +176,11 @@ def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -
             for key in (
                 "api_key",
                 "last_error",
-                "last_backfill_at",
-                "last_event_at",
                 "webhook_url",
+                "backfill",
+                "webhook",
+                "events",
+                "drift",
                 "objects",
             ):
                 console.print(f"  {key}: {row[key]}")
@@ -176,20 +200,23 @@ def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[eta]}"),
             console=console,
             disable=as_json,
             transient=False,
         ) as progress:
-            tasks: dict[str, int] = {}
+            task_id = progress.add_task("Stripe objects", total=None, rate="", eta="")
 
-            def on_progress(object_type: str, count: int) -> None:
-                if object_type not in tasks:
-                    tasks[object_type] = progress.add_task(f"{object_type}s", total=None, rate="")
-                task_id = tasks[object_type]
-                progress.advance(task_id, count)
-                task = progress.tasks[task_id]
-                speed = task.completed / task.elapsed if task.elapsed else 0
-                progress.update(task_id, rate=f"{speed:,.0f} obj/s")
+            def on_progress(update: BackfillProgress) -> None:
+                eta = f"ETA {update.eta_seconds:,.0f} s" if update.eta_seconds is not None else ""
+                progress.update(
+                    task_id,
+                    completed=update.fetched,
+                    total=max(update.estimated_total or 0, update.fetched) or None,
+                    description=f"Stripe objects ({update.object_type}s)",
+                    rate=f"{update.objects_per_second:,.0f} obj/s",
+                    eta=eta,
+                )
 
             result = operations.sync_workspace(
                 rt.store,
@@ -201,6 +228,9 @@ def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         data = {
             "objects": result.counts,
             "total": result.total,
+            "seconds": round(result.seconds, 3),
+            "objects_per_second": round(result.objects_per_second, 1),
+            "unreadable": result.unreadable,
             "resumed": result.resumed,
             "accounts": result.accounts,
             "customers": {
@@ -213,7 +243,10 @@ def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             print_json(data)
             return
         synced = ", ".join(f"{n} {t}s" for t, n in result.counts.items())
-        console.print(f"Synced {result.total} objects ({synced}).")
+        console.print(
+            f"Synced {result.total} objects ({synced}) in {result.seconds:,.1f} s, "
+            f"{result.objects_per_second:,.0f} objects/s."
+        )
         console.print(
             f"{result.accounts} accounts; customers matched {result.matched_customers}, "
             f"unmatched {result.unmatched_customers}, ambiguous {result.ambiguous_customers}."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from stageline.cli import accounts, runtime, workspaces
+from stageline.cli import accounts, runtime, settings, workspaces
 from stageline.cli.demo import demo
 from stageline.sandbox.cli import sandbox_app
 
@@ -24,6 +24,7 @@ app.add_typer(workspaces.connections_app, name="connections")
 app.add_typer(accounts.accounts_app, name="accounts")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.customers_app, name="customers")
+app.add_typer(settings.settings_app, name="settings")
 app.add_typer(sandbox_app, name="sandbox", help="A local Stripe-compatible API server.")
 app.command("sync")(workspaces.sync)
 app.command("migrate")(runtime.migrate)

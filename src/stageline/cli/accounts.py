@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,6 +13,7 @@ from stageline.cli.context import cli_errors, console, print_json, runtime
 from stageline.cli.workspaces import JsonOpt, WorkspaceOpt
 from stageline.domain.money import Money
 from stageline.errors import InvalidInput
+from stageline.facts.users import user_detail
 from stageline.facts.views import account_detail, list_account_summaries, unmatched_customers
 from stageline.store.workspaces import find_workspace
 
@@ -21,6 +22,7 @@ users_app = typer.Typer(help="Users of our own, members of accounts.", no_args_i
 customers_app = typer.Typer(help="Stripe customers and how they matched.", no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(help="CSV file with a header row.")]
+NO_STAGE = "no matching stage"
 
 
 def _read(path: Path) -> str:
@@ -32,25 +34,44 @@ def _read(path: Path) -> str:
         raise InvalidInput(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from exc
 
 
+def _money(value: dict[str, Any]) -> str:
+    return Money(int(value["amount"]), str(value["currency"])).format()
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    days, rest = divmod(seconds, 86400)
+    return f"{days} days" if days else f"{rest // 3600} hours"
+
+
+def _stage(row: dict[str, Any]) -> str:
+    stage = row["stage"] or NO_STAGE
+    if row.get("unmatched_statuses"):
+        stage += f" (uncovered: {', '.join(row['unmatched_statuses'])})"
+    return stage
+
+
 @accounts_app.command("list")
 def accounts_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Every account with MRR, renewal date and stage. Example: stageline accounts list --json"""
     with cli_errors():
         rt = runtime()
         with rt.store.session() as session:
-            rows = list_account_summaries(session, workspace=find_workspace(session, ref=workspace))
+            rows = list_account_summaries(
+                session, workspace=find_workspace(session, ref=workspace), now=rt.now()
+            )
         if as_json:
             print_json(rows)
             return
         table = Table("external id", "name", "MRR", "renewal date", "stage", "customers")
         for row in rows:
-            mrr = Money(row["mrr"]["amount"], row["mrr"]["currency"]).format()
             table.add_row(
                 row["external_id"],
                 row["name"],
-                mrr,
+                _money(row["mrr"]),
                 (row["renewal_date"] or "—")[:10],
-                row["stage"] or "—",
+                _stage(row),
                 ", ".join(row["stripe_customer_ids"]),
             )
         console.print(table)
@@ -60,7 +81,7 @@ def accounts_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
 def accounts_show(
     external_id: str, workspace: WorkspaceOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """One account: facts, subscriptions, each MRR line and its history.
+    """One account: facts, each MRR line, the MRR ledger, stage history and changes.
 
     Example: stageline accounts show acme-corp --json
     """
@@ -68,30 +89,58 @@ def accounts_show(
         rt = runtime()
         with rt.store.session() as session:
             detail = account_detail(
-                session, workspace=find_workspace(session, ref=workspace), external_id=external_id
+                session,
+                workspace=find_workspace(session, ref=workspace),
+                external_id=external_id,
+                now=rt.now(),
             )
         if as_json:
             print_json(detail)
             return
-        mrr = Money(detail["mrr"]["amount"], detail["mrr"]["currency"]).format()
-        console.print(f"[bold]{detail['name']}[/] ({detail['external_id']})")
-        console.print(
-            f"  MRR {mrr}  renewal {detail['renewal_date'] or '—'}  "
-            f"stage {detail['stage'] or 'no matching stage'}"
+        _print_detail(detail)
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    console.print(f"[bold]{detail['name']}[/] ({detail['external_id']})")
+    by_currency = ", ".join(
+        Money(amount, currency).format() for currency, amount in detail["mrr_by_currency"].items()
+    )
+    console.print(
+        f"  MRR {_money(detail['mrr'])} [{detail['mrr_basis']}]  by currency: {by_currency or '—'}"
+    )
+    if detail["mrr_note"]:
+        console.print(f"  {detail['mrr_note']}", highlight=False)
+    renews = detail["renews_in_days"]
+    console.print(
+        f"  renewal {detail['renewal_date'] or '—'}"
+        + (f" (in {renews} days)" if renews is not None else "")
+        + (f"  ends {detail['ends_at']}" if detail["ends_at"] else "")
+    )
+    console.print(f"  stage {_stage(detail)}  for {_duration(detail['time_in_stage_seconds'])}")
+    lines = Table("subscription", "price", "qty", "discount", "monthly", "counted")
+    for line in detail["mrr_lines"]:
+        lines.add_row(
+            f"{line['subscription_id']} ({line.get('subscription_status') or '?'})",
+            line.get("price") or line["price_id"],
+            str(line["quantity"]),
+            line["discount"] or "",
+            line.get("monthly") or line["monthly_amount"],
+            "yes" if line["counted"] else line["reason"],
         )
-        lines = Table("subscription", "price", "qty", "interval", "discount", "monthly", "counted")
-        for line in detail["mrr_lines"]:
-            interval = f"{line['interval_count']} {line['interval']}"
-            lines.add_row(
-                line["subscription_id"],
-                line["price_id"],
-                str(line["quantity"]),
-                interval,
-                line["discount"] or "",
-                line["monthly_amount"],
-                line["reason"],
+    console.print(lines)
+    if detail["movements"]:
+        ledger = Table("when", "movement", "amount", "cause")
+        for move in detail["movements"]:
+            sign = "-" if move["amount"] < 0 else "+"
+            ledger.add_row(move["at"][:19], move["kind"], f"{sign}{move['money']}", move["cause"])
+        console.print(ledger)
+    if detail["stage_history"]:
+        stages = Table("when", "from", "to", "cause")
+        for step in detail["stage_history"]:
+            stages.add_row(
+                step["at"][:19], step["from"] or NO_STAGE, step["to"] or NO_STAGE, step["cause"]
             )
-        console.print(lines)
+        console.print(stages)
 
 
 @accounts_app.command("import")
@@ -132,18 +181,65 @@ def users_import(path: FileArg, workspace: WorkspaceOpt = None, as_json: JsonOpt
             console.print(f"Users: {result.created} created, {result.updated} updated.")
 
 
-@customers_app.command("unmatched")
-def customers_unmatched(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Stripe customers that matched no account, or several, with the reason."""
+@users_app.command("show")
+def users_show(external_id: str, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """One user: its accounts' MRR, renewal date and stage, and its matched Stripe customers.
+
+    Example: stageline users show user-42 --json
+    """
     with cli_errors():
         rt = runtime()
         with rt.store.session() as session:
-            rows = unmatched_customers(session, workspace=find_workspace(session, ref=workspace))
+            detail = user_detail(
+                session,
+                workspace=find_workspace(session, ref=workspace),
+                external_id=external_id,
+                now=rt.now(),
+            )
+        if as_json:
+            print_json(detail)
+            return
+        console.print(f"[bold]{detail['name'] or detail['external_id']}[/] {detail['email'] or ''}")
+        table = Table("account", "MRR", "renewal date", "stage")
+        for row in detail["accounts"]:
+            table.add_row(
+                row["external_id"],
+                _money(row["mrr"]),
+                (row["renewal_date"] or "—")[:10],
+                _stage(row),
+            )
+        console.print(table)
+        for customer in detail["stripe_customers"]:
+            console.print(f"  Stripe customer {customer['customer_id']}: {customer['status']}")
+
+
+@customers_app.command("unmatched")
+def customers_unmatched(
+    workspace: WorkspaceOpt = None,
+    include_skipped: Annotated[
+        bool, typer.Option("--include-skipped", help="Also list customers deleted in Stripe.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stripe customers that matched no account or user, or several, with the reason.
+
+    Example: stageline customers unmatched --json
+    """
+    with cli_errors():
+        rt = runtime()
+        with rt.store.session() as session:
+            rows = unmatched_customers(
+                session,
+                workspace=find_workspace(session, ref=workspace),
+                include_skipped=include_skipped,
+            )
         if as_json:
             print_json(rows)
             return
-        table = Table("customer", "status", "reason")
+        table = Table("customer", "email", "status", "reason")
         for row in rows:
-            table.add_row(row["customer_id"], row["status"], row["reason"] or "")
+            table.add_row(
+                row["customer_id"], row["email"] or "", row["status"], row["reason"] or ""
+            )
         console.print(table)
         console.print(f"{len(rows)} customers need attention.")

@@ -77,8 +77,12 @@ def time_by_stage(history: Iterable[StageTransition], now: datetime) -> dict[str
     ...          StageTransition("Trial", "Customer", t0 + timedelta(days=14), None)]
     >>> time_by_stage(steps, now=t0 + timedelta(days=20))
     {'Trial': datetime.timedelta(days=14), 'Customer': datetime.timedelta(days=6)}
+    >>> time_by_stage([], now=t0)
+    {}
     """
     ordered = sorted(history, key=lambda t: t.at)
+    if not ordered:
+        return {}
     totals: dict[str, timedelta] = {}
     for transition, following in zip(ordered, [*ordered[1:], None], strict=True):
         if transition.to_stage is None:

@@ -1,6 +1,9 @@
 """Read models shared by the CLI, the REST API and the web UI: stable JSON keys.
 
->>> account_summary(account, facts)  # doctest: +SKIP
+Values that move with the clock (``renews_in_days``, ``time_in_stage_seconds``) are computed
+at read time from ``now``, which the caller passes.
+
+>>> account_summary(account, facts, now=now)  # doctest: +SKIP
 {'external_id': 'acme', 'name': 'Acme', 'mrr': {'amount': 14700, 'currency': 'usd'}, ...}
 """
 
@@ -12,62 +15,127 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from stageline.domain.money import Money
+from stageline.domain.renewal import days_until
+from stageline.domain.stage_history import StageTransition, time_by_stage, time_in_stage
+from stageline.facts.settings import WorkspaceSettings
 from stageline.store import accounts as account_store
 from stageline.store import facts as fact_store
 from stageline.store.mirror import load_objects
 from stageline.store.models import Account, AccountFacts, Workspace
 from stageline.stripe_api.mapping import timestamp
 
+__all__ = [
+    "account_detail",
+    "account_summary",
+    "iso",
+    "list_account_summaries",
+    "movement_view",
+    "stage_history",
+    "unmatched_customers",
+]
 
-def _iso(value: datetime | None) -> str | None:
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with a ``Z``, or ``None``."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def account_summary(account: Account, facts: AccountFacts | None) -> dict[str, Any]:
+def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    if moment is None:
+        return None
+    spent = time_in_stage([StageTransition(None, None, moment, None)], now)
+    return None if spent is None else int(spent.total_seconds())
+
+
+def account_summary(
+    account: Account, facts: AccountFacts | None, *, now: datetime
+) -> dict[str, Any]:
     """One account as listed: MRR, renewal date, stage and its Stripe customer ids."""
-    if facts is None:
-        return {
-            "external_id": account.external_id,
-            "name": account.name,
-            "mrr": {"amount": 0, "currency": "usd"},
-            "mrr_by_currency": {},
-            "renewal_date": None,
-            "ends_at": None,
-            "renews_in_days": None,
-            "stage": None,
-            "stage_since": None,
-            "stripe_customer_ids": [],
-        }
+    explanation = facts.explanation if facts else {}
+    renewal = facts.renewal_date if facts else None
     return {
         "external_id": account.external_id,
         "name": account.name,
-        "mrr": Money(facts.mrr_amount, facts.mrr_currency).to_json(),
-        "mrr_by_currency": dict(facts.mrr_totals),
-        "renewal_date": _iso(facts.renewal_date),
-        "ends_at": _iso(facts.ends_at),
-        "renews_in_days": facts.explanation.get("renews_in_days"),
-        "stage": facts.stage,
-        "stage_since": _iso(facts.stage_since),
-        "stripe_customer_ids": list(facts.customer_ids),
+        "mrr": Money(facts.mrr_amount, facts.mrr_currency).to_json()
+        if facts
+        else {"amount": 0, "currency": "usd"},
+        "mrr_basis": explanation.get("mrr_basis", "reporting_currency"),
+        "mrr_by_currency": dict(facts.mrr_totals) if facts else {},
+        "renewal_date": iso(renewal),
+        "renewal_basis": explanation.get("renewal_basis", "stripe"),
+        "ends_at": iso(facts.ends_at) if facts else None,
+        "renews_in_days": days_until(renewal, now=now) if renewal else None,
+        "stage": facts.stage if facts else None,
+        "stage_since": iso(facts.stage_since) if facts else None,
+        "time_in_stage_seconds": _seconds_since(facts.stage_since if facts else None, now),
+        "unmatched_statuses": list(explanation.get("unmatched_statuses", [])),
+        "stripe_customer_ids": list(facts.customer_ids) if facts else [],
     }
 
 
-def list_account_summaries(session: Session, *, workspace: Workspace) -> list[dict[str, Any]]:
+def list_account_summaries(
+    session: Session, *, workspace: Workspace, now: datetime
+) -> list[dict[str, Any]]:
+    """Every account, highest MRR first."""
     return [
-        account_summary(account, facts)
+        account_summary(account, facts, now=now)
         for account, facts in account_store.accounts_with_facts(session, workspace_id=workspace.id)
     ]
 
 
-def account_detail(session: Session, *, workspace: Workspace, external_id: str) -> dict[str, Any]:
-    """Everything about one account: summary, subscriptions, MRR lines, fact history."""
+def movement_view(row: Any) -> dict[str, Any]:
+    """One MRR ledger row; ``amount`` is signed minor units, ``money`` its size formatted."""
+    return {
+        "kind": row.kind,
+        "currency": row.currency,
+        "amount": row.amount,
+        "previous_amount": row.previous_amount,
+        "current_amount": row.current_amount,
+        "money": Money(abs(row.amount), row.currency).format(),
+        "at": iso(row.at),
+        "cause": row.cause,
+    }
+
+
+def stage_history(
+    session: Session, *, workspace: Workspace, account_id: int, now: datetime
+) -> dict[str, Any]:
+    """Transitions newest first, time in the current stage and total time per stage."""
+    rows = fact_store.list_transitions(session, workspace_id=workspace.id, account_id=account_id)
+    history = [StageTransition(r.from_stage, r.to_stage, r.at, r.cause) for r in rows]
+    spent = time_in_stage(history, now)
+    return {
+        "stage_history": [
+            {"from": t.from_stage, "to": t.to_stage, "at": iso(t.at), "cause": t.cause}
+            for t in history
+        ],
+        "time_in_stage_seconds": None if spent is None else int(spent.total_seconds()),
+        "time_by_stage_seconds": {
+            stage: int(total.total_seconds())
+            for stage, total in time_by_stage(history, now).items()
+        },
+    }
+
+
+def account_detail(
+    session: Session, *, workspace: Workspace, external_id: str, now: datetime
+) -> dict[str, Any]:
+    """Everything about one account: summary, how its MRR adds up, subscriptions, MRR ledger,
+    stage history and the log of fact changes."""
     account = account_store.get_account(session, workspace_id=workspace.id, external_id=external_id)
-    rows = account_store.accounts_with_facts(
+    facts = fact_store.facts_by_account(
         session, workspace_id=workspace.id, account_ids=[account.id]
-    )
-    facts = rows[0][1] if rows else None
-    detail = account_summary(account, facts)
+    ).get(account.id)
+    settings = WorkspaceSettings.from_json(workspace.settings or {})
+    explanation = facts.explanation if facts else {}
+    detail = account_summary(account, facts, now=now)
     detail["properties"] = dict(account.properties)
+    detail["mrr_note"] = explanation.get("mrr_note")
+    detail["renewal_note"] = explanation.get("renewal_note")
+    detail["reporting_currency"] = settings.reporting_currency
+    detail["fx_rates_date"] = settings.fx_rates_date
+    detail["mrr_source"] = str(settings.mrr_source)
+    detail["renewal_source"] = str(settings.renewal_source)
     customer_ids = list(facts.customer_ids) if facts else []
     subscriptions = (
         load_objects(
@@ -80,16 +148,20 @@ def account_detail(session: Session, *, workspace: Workspace, external_id: str) 
         else []
     )
     detail["subscriptions"] = [_subscription_view(row.data) for row in subscriptions]
-    detail["mrr_lines"] = list(facts.explanation.get("mrr_lines", [])) if facts else []
-    detail["unmatched_statuses"] = (
-        list(facts.explanation.get("unmatched_statuses", [])) if facts else []
-    )
+    detail["mrr_lines"] = list(explanation.get("mrr_lines", []))
+    detail["movements"] = [
+        movement_view(row)
+        for row in fact_store.list_movements(
+            session, workspace_id=workspace.id, account_id=account.id
+        )
+    ]
+    detail.update(stage_history(session, workspace=workspace, account_id=account.id, now=now))
     detail["history"] = [
         {
             "kind": change.kind,
             "from": (change.old_value or {}).get("value"),
             "to": (change.new_value or {}).get("value"),
-            "at": _iso(change.at),
+            "at": iso(change.at),
             "cause": change.cause,
         }
         for change in fact_store.fact_changes(
@@ -101,22 +173,21 @@ def account_detail(session: Session, *, workspace: Workspace, external_id: str) 
 
 def _subscription_view(data: dict[str, Any]) -> dict[str, Any]:
     items = (data.get("items") or {}).get("data", [])
+    customer = data.get("customer")
     return {
         "id": data["id"],
-        "customer_id": data.get("customer")
-        if isinstance(data.get("customer"), str)
-        else (data.get("customer") or {}).get("id"),
+        "customer_id": customer if isinstance(customer, str) else (customer or {}).get("id"),
         "status": data.get("status"),
         "currency": data.get("currency"),
         "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
-        "cancel_at": _iso(timestamp(data.get("cancel_at"))),
-        "trial_end": _iso(timestamp(data.get("trial_end"))),
+        "cancel_at": iso(timestamp(data.get("cancel_at"))),
+        "trial_end": iso(timestamp(data.get("trial_end"))),
         "items": [
             {
                 "id": item["id"],
                 "price_id": (item.get("price") or {}).get("id"),
                 "quantity": item.get("quantity"),
-                "current_period_end": _iso(
+                "current_period_end": iso(
                     timestamp(item.get("current_period_end") or data.get("current_period_end"))
                 ),
             }
@@ -125,15 +196,31 @@ def _subscription_view(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def unmatched_customers(session: Session, *, workspace: Workspace) -> list[dict[str, Any]]:
+def unmatched_customers(
+    session: Session, *, workspace: Workspace, include_skipped: bool = False
+) -> list[dict[str, Any]]:
+    """Customers that matched nothing (``unmatched``) or several (``ambiguous``), with the reason,
+    their email and name; with ``include_skipped``, deleted customers too."""
+    statuses = ["unmatched", "ambiguous", *(["skipped"] if include_skipped else [])]
+    matches = fact_store.list_matches(session, workspace_id=workspace.id, statuses=statuses)
+    known = {
+        row.stripe_id: row.data
+        for row in load_objects(
+            session,
+            workspace_id=workspace.id,
+            object_type="customer",
+            customer_ids=[m.customer_id for m in matches],
+        )
+    } if matches else {}  # fmt: skip
     return [
         {
             "connection_id": match.connection_id,
             "customer_id": match.customer_id,
+            "email": known.get(match.customer_id, {}).get("email"),
+            "name": known.get(match.customer_id, {}).get("name"),
             "status": match.status,
+            "step": match.step,
             "reason": match.reason,
         }
-        for match in fact_store.list_matches(
-            session, workspace_id=workspace.id, statuses=["unmatched", "ambiguous"]
-        )
+        for match in matches
     ]

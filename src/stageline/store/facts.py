@@ -1,23 +1,40 @@
-"""Stored account facts, customer matches and the log of fact changes."""
+"""Stored account facts, customer matches, the log of fact changes, the MRR ledger and the
+stage history. Every query is scoped by ``workspace_id``.
+
+>>> with store.session() as session:  # doctest: +SKIP
+...     list_movements(session, workspace_id=ws.id, account_id=42)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from stageline.store.models import AccountFacts, CustomerMatch, FactChange
+from stageline.store.models import (
+    AccountFacts,
+    CustomerMatch,
+    FactChange,
+    MrrMovement,
+    StageTransition,
+)
 
 
-def facts_by_account(session: Session, *, workspace_id: str) -> dict[int, AccountFacts]:
-    rows = session.scalars(select(AccountFacts).where(AccountFacts.workspace_id == workspace_id))
-    return {row.account_id: row for row in rows}
+def facts_by_account(
+    session: Session, *, workspace_id: str, account_ids: Collection[int] | None = None
+) -> dict[int, AccountFacts]:
+    """The stored facts of every account (or of ``account_ids``), by account id."""
+    query = select(AccountFacts).where(AccountFacts.workspace_id == workspace_id)
+    if account_ids is not None:
+        query = query.where(AccountFacts.account_id.in_(list(account_ids)))
+    return {row.account_id: row for row in session.scalars(query)}
 
 
 def replace_matches(
     session: Session, *, workspace_id: str, connection_id: str, matches: Iterable[CustomerMatch]
 ) -> None:
+    """Replace every match of one connection (a full rematch)."""
     session.execute(
         delete(CustomerMatch).where(
             CustomerMatch.workspace_id == workspace_id,
@@ -28,12 +45,42 @@ def replace_matches(
     session.flush()
 
 
+def replace_customer_matches(
+    session: Session,
+    *,
+    workspace_id: str,
+    connection_id: str,
+    customer_ids: Collection[str],
+    matches: Iterable[CustomerMatch],
+) -> None:
+    """Replace the matches of some customers of one connection (a partial rematch)."""
+    session.execute(
+        delete(CustomerMatch).where(
+            CustomerMatch.workspace_id == workspace_id,
+            CustomerMatch.connection_id == connection_id,
+            CustomerMatch.customer_id.in_(list(customer_ids)),
+        )
+    )
+    session.add_all(list(matches))
+    session.flush()
+
+
 def list_matches(
-    session: Session, *, workspace_id: str, statuses: Sequence[str] | None = None
+    session: Session,
+    *,
+    workspace_id: str,
+    statuses: Sequence[str] | None = None,
+    customer_ids: Collection[str] | None = None,
+    user_id: int | None = None,
 ) -> list[CustomerMatch]:
+    """Matches, optionally only with some statuses, of some customers, or to one user."""
     query = select(CustomerMatch).where(CustomerMatch.workspace_id == workspace_id)
     if statuses:
         query = query.where(CustomerMatch.status.in_(list(statuses)))
+    if customer_ids is not None:
+        query = query.where(CustomerMatch.customer_id.in_(list(customer_ids)))
+    if user_id is not None:
+        query = query.where(CustomerMatch.user_id == user_id)
     return list(session.scalars(query.order_by(CustomerMatch.customer_id)))
 
 
@@ -45,6 +92,7 @@ def fact_changes(
     kinds: Sequence[str] | None = None,
     limit: int = 200,
 ) -> list[FactChange]:
+    """The newest changes of one account's facts first."""
     query = select(FactChange).where(
         FactChange.workspace_id == workspace_id, FactChange.account_id == account_id
     )
@@ -53,3 +101,72 @@ def fact_changes(
     return list(
         session.scalars(query.order_by(FactChange.at.desc(), FactChange.id.desc()).limit(limit))
     )
+
+
+def list_movements(
+    session: Session, *, workspace_id: str, account_id: int, limit: int = 200
+) -> list[MrrMovement]:
+    """One account's MRR ledger, newest first."""
+    query = select(MrrMovement).where(
+        MrrMovement.workspace_id == workspace_id, MrrMovement.account_id == account_id
+    )
+    return list(
+        session.scalars(query.order_by(MrrMovement.at.desc(), MrrMovement.id.desc()).limit(limit))
+    )
+
+
+def accounts_with_movements(
+    session: Session, *, workspace_id: str, account_ids: Collection[int]
+) -> set[int]:
+    """Which of ``account_ids`` ever had an MRR movement (so they had MRR at some time)."""
+    if not account_ids:
+        return set()
+    rows = session.scalars(
+        select(MrrMovement.account_id)
+        .where(
+            MrrMovement.workspace_id == workspace_id,
+            MrrMovement.account_id.in_(list(account_ids)),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+def list_transitions(
+    session: Session, *, workspace_id: str, account_id: int, limit: int = 500
+) -> list[StageTransition]:
+    """One account's stage history, newest first."""
+    query = select(StageTransition).where(
+        StageTransition.workspace_id == workspace_id, StageTransition.account_id == account_id
+    )
+    return list(
+        session.scalars(
+            query.order_by(StageTransition.at.desc(), StageTransition.id.desc()).limit(limit)
+        )
+    )
+
+
+def recredit_causes(
+    session: Session, *, workspace_id: str, marker: str, causes: Mapping[int, str]
+) -> int:
+    """Give the changes recorded under ``marker`` their real cause, per account id.
+
+    For a batch recomputed once under a placeholder cause: the fact changes, MRR movements and
+    stage transitions of each account in ``causes`` get that account's cause. Returns the
+    number of rows updated.
+    """
+    updated = 0
+    for model in (FactChange, MrrMovement, StageTransition):
+        for account_id, cause in causes.items():
+            result = session.execute(
+                update(model)
+                .where(
+                    model.workspace_id == workspace_id,
+                    model.account_id == account_id,
+                    model.cause == marker,
+                )
+                .values(cause=cause[:200])
+            )
+            updated += int(getattr(result, "rowcount", 0) or 0)
+    session.flush()
+    return updated

@@ -238,3 +238,37 @@ class StripeAppSignature(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MrrMovement(Base):
+    """The MRR ledger: each change of an account's MRR in one currency, with its kind and cause."""
+
+    __tablename__ = "mrr_movements"
+    __table_args__ = (
+        Index("ix_mrr_movements_account", "workspace_id", "account_id", "at"),
+        Index("ix_mrr_movements_workspace_at", "workspace_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    previous_amount: Mapped[int] = mapped_column(BigInteger)
+    current_amount: Mapped[int] = mapped_column(BigInteger)
+    cause: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageTransition(Base):
+    """Stage history: an account moved from one stage to another (null: no matching stage)."""
+
+    __tablename__ = "stage_transitions"
+    __table_args__ = (Index("ix_stage_transitions_account", "workspace_id", "account_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(100))
+    to_stage: Mapped[str | None] = mapped_column(String(100))
+    cause: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

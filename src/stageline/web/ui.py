@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -81,7 +82,7 @@ def logout(request: Request) -> Response:
 def accounts_page(
     request: Request, workspace: UiWorkspace, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    accounts = list_account_summaries(session, workspace=workspace)
+    accounts = list_account_summaries(session, workspace=workspace, now=datetime.now(UTC))
     connections = list_connections(session, workspace_id=workspace.id)
     unmatched = unmatched_customers(session, workspace=workspace)
     return templates.TemplateResponse(
@@ -101,7 +102,9 @@ def accounts_page(
 def account_page(
     external_id: str, request: Request, workspace: UiWorkspace, session: SessionDep
 ) -> Response:
-    detail = account_detail(session, workspace=workspace, external_id=external_id)
+    detail = account_detail(
+        session, workspace=workspace, external_id=external_id, now=datetime.now(UTC)
+    )
     return templates.TemplateResponse(
         request, "account.html", {"workspace": workspace, "account": detail}
     )

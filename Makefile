@@ -19,6 +19,7 @@ demo: venv
 	$(BIN)/stageline demo
 
 test: venv
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: venv

@@ -1,0 +1,84 @@
+"""A person's view: Chromium (Debian's, driven by Playwright) opens the accounts page the demo
+serves, signs in with the printed link, and reads MRR, renewal date and stage."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+
+from stageline.config import Settings
+from stageline.demo import prepare_demo
+from stageline.operations import sync_workspace
+from stageline.sandbox import SandboxHandle
+from stageline.store.db import Store
+from stageline.web import create_app
+from stageline.web.ui import login_link
+
+CHROMIUM = os.environ.get("STAGELINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def served(store: Store, settings: Settings, seeded_sandbox: SandboxHandle) -> Iterator[str]:
+    from tests.e2e.conftest import SEED_CUSTOMERS
+
+    now = datetime.now(UTC)
+    setup = prepare_demo(
+        store, settings, sandbox_url=seeded_sandbox.url, customers=SEED_CUSTOMERS, now=now
+    )
+    sync_workspace(store, settings, workspace_ref=setup.workspace_id, now=now)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, store=store), port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    yield base + login_link(settings, setup.workspace_id).removeprefix(settings.public_url)
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_accounts_page_shows_facts_and_explains_an_account(
+    browser: Browser, served: str, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(served.split("/login")[0] + "/accounts")
+    assert page.url.endswith("/login")
+    page.goto(served)
+    assert page.url.endswith("/accounts")
+    rows = page.locator("#accounts tbody tr")
+    assert rows.count() > 10
+    first = rows.first.locator("td")
+    name, mrr, stage = (first.nth(i).inner_text() for i in (0, 2, 4))
+    assert mrr.startswith(("$", "€", "£"))
+    assert stage in {"Customer", "Trial", "Churn", "no matching stage"}
+    page.screenshot(
+        path=os.environ.get("STAGELINE_SCREENSHOT", str(tmp_path / "accounts.png")), full_page=True
+    )
+    rows.first.locator("a").click()
+    page.wait_for_selector("#mrr-lines")
+    assert page.locator("h1").inner_text().startswith(name)
+    assert page.locator("#mrr").inner_text() == mrr
+    assert page.locator("#mrr-lines tbody tr").count() >= 1

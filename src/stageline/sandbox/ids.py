@@ -18,6 +18,7 @@ import string
 
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _LENGTH = 14
+_BYTE_TO_CHAR = bytes(ord(ALPHABET[b % 62]) for b in range(256))
 
 
 def _encode(number: int) -> str:
@@ -35,8 +36,10 @@ class IdFactory:
         self._rng = random.Random(seed) if seed is not None else None
 
     def new(self, prefix: str) -> str:
-        number = self._rng.getrandbits(84) if self._rng else secrets.randbits(84)
-        return f"{prefix}_{_encode(number)}"
+        if self._rng is None:
+            return new_id(prefix)
+        chars = self._rng.randbytes(_LENGTH).translate(_BYTE_TO_CHAR).decode("ascii")
+        return f"{prefix}_{chars}"
 
 
 def new_id(prefix: str) -> str:

@@ -12,7 +12,7 @@ from stageline.sandbox.events import Origin
 from stageline.sandbox.ids import new_id
 from stageline.sandbox.payments import charge_outcome
 from stageline.sandbox.pricing import amount_for, discount_amount
-from stageline.sandbox.shapes import Obj, invoice_prefix
+from stageline.sandbox.shapes import Obj, compact_line, invoice_prefix
 from stageline.sandbox.timeline import DAY
 
 if TYPE_CHECKING:
@@ -128,33 +128,20 @@ class Invoicing:
         period: tuple[int, int],
     ) -> Obj:
         product = self.engine.store.get("product", price["product"]) or {"name": "Product"}
-        return {
-            "id": new_id("il"),
-            "object": "line_item",
-            "amount": amount,
-            "currency": sub["currency"],
-            "description": f"{quantity} × {product['name']}",
-            "invoice": invoice_id,
-            "period": {"start": period[0], "end": period[1]},
-            "quantity": quantity,
-            "subtotal": amount,
-            "parent": {
-                "type": "subscription_item_details",
-                "invoice_item_details": None,
-                "subscription_item_details": {
-                    "invoice_item": None,
-                    "proration": False,
-                    "proration_details": {"credited_items": None},
-                    "subscription": sub["id"],
-                    "subscription_item": item["id"],
-                },
-            },
-            "pricing": {
-                "type": "price_details",
-                "price_details": {"price": price["id"], "product": price["product"]},
-                "unit_amount_decimal": price.get("unit_amount_decimal"),
-            },
-        }
+        return compact_line(
+            new_id("il"),
+            invoice_id,
+            amount=amount,
+            currency=sub["currency"],
+            description=f"{quantity} × {product['name']}",
+            period=period,
+            quantity=quantity,
+            subscription=sub["id"],
+            item=item["id"],
+            price=price["id"],
+            product=price["product"],
+            unit_amount_decimal=price.get("unit_amount_decimal"),
+        )
 
     def finalize(
         self,

@@ -18,7 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from stageline.sandbox.errors import invalid_request
-from stageline.sandbox.shapes import Obj, deleted_stub, plan_from_price, with_defaults
+from stageline.sandbox.shapes import (
+    Obj,
+    deleted_stub,
+    full_line,
+    plan_from_price,
+    with_defaults,
+)
 from stageline.sandbox.store import SandboxStore
 
 EXPANDABLE: dict[str, str] = {
@@ -127,7 +133,7 @@ class Renderer:
 
     def _invoice(self, stored: Obj) -> Obj:
         invoice = with_defaults("invoice", stored)
-        lines = [with_defaults("line_item", line) for line in stored.get("lines", [])]
+        lines = [full_line(line) for line in stored.get("lines", [])]
         invoice["lines"] = {
             "object": "list",
             "data": lines,

@@ -200,13 +200,28 @@ def _pick_plan(rng: random.Random) -> str:
     return PLANS[-1]
 
 
-def _users(account_number: int, domain: str, random_seed: int) -> list[SeedUser]:
-    rng = random.Random(random_seed * 1_000_003 + account_number)
-    count = rng.choices((1, 2, 3, 4, 6), weights=(30, 30, 20, 12, 8))[0]
+def _mix(*numbers: int) -> int:
+    """A cheap, stable hash of small integers (no generator objects per account)."""
+    value = 0x9E3779B97F4A7C15
+    for number in numbers:
+        value = ((value ^ number) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        value ^= value >> 31
+    return value
+
+
+_USER_COUNTS = (1, 1, 1, 2, 2, 2, 3, 3, 4, 6)
+
+
+def _users(
+    account_number: int, domain: str, random_seed: int, limit: int | None = None
+) -> list[SeedUser]:
+    count = _USER_COUNTS[_mix(random_seed, account_number) % len(_USER_COUNTS)]
+    count = count if limit is None else min(count, limit)
     users = []
     taken: set[str] = set()
     for n in range(count):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        h = _mix(random_seed, account_number, n + 1)
+        first, last = _FIRST[h % len(_FIRST)], _LAST[(h >> 16) % len(_LAST)]
         local = f"{first}.{last}".lower()
         if local in taken:
             local = f"{local}{n}"
@@ -263,4 +278,4 @@ def billing_contact(account: SeedAccount, account_number: int, random_seed: int)
     """The user whose email a customer of ``account`` carries (its first user)."""
     if account.users:
         return account.users[0]
-    return _users(account_number, account.domain, random_seed)[0]
+    return _users(account_number, account.domain, random_seed, limit=1)[0]

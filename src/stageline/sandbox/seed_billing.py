@@ -15,7 +15,7 @@ from typing import Any
 
 from stageline.sandbox.ids import IdFactory
 from stageline.sandbox.seed_catalog import Catalog
-from stageline.sandbox.shapes import Obj, invoice_prefix
+from stageline.sandbox.shapes import Obj, compact_line, invoice_prefix
 from stageline.sandbox.timeline import DAY, add_interval, period_containing
 
 HOUR = 3_600
@@ -282,36 +282,22 @@ class BillingSeeder:
             invoice_status, paid = "uncollectible", False
         product = self.products[price["product"]]
         attempts = 0 if total == 0 else (1 if paid else 1 + int(self.rng.random() * 3))
-        line: Obj = {
-            "id": self.ids.new("il"),
-            "object": "line_item",
-            "amount": amount,
-            "currency": sub["currency"],
-            "description": f"{item['quantity']} × {product['name']} "
+        line = compact_line(
+            self.ids.new("il"),
+            invoice_id,
+            amount=amount,
+            currency=sub["currency"],
+            description=f"{item['quantity']} × {product['name']} "
             f"({'Trial period' if trial else price['nickname']})",
-            "invoice": invoice_id,
-            "period": {"start": period[0], "end": period[1]},
-            "quantity": item["quantity"],
-            "subtotal": amount,
-            "discount_amounts": [{"amount": off, "discount": discount["id"]}] if discount else [],
-            "discounts": [discount["id"]] if discount else [],
-            "parent": {
-                "type": "subscription_item_details",
-                "invoice_item_details": None,
-                "subscription_item_details": {
-                    "invoice_item": None,
-                    "proration": False,
-                    "proration_details": {"credited_items": None},
-                    "subscription": sub["id"],
-                    "subscription_item": item["id"],
-                },
-            },
-            "pricing": {
-                "type": "price_details",
-                "price_details": {"price": price["id"], "product": product["id"]},
-                "unit_amount_decimal": str(unit),
-            },
-        }
+            period=period,
+            quantity=item["quantity"],
+            subscription=sub["id"],
+            item=item["id"],
+            price=price["id"],
+            product=product["id"],
+            unit_amount_decimal=str(unit),
+            discount_amounts=[{"amount": off, "discount": discount["id"]}] if discount else None,
+        )
         sequence = 1 + max(0, (period[0] - sub["start_date"]) // (28 * DAY))
         transitions: dict[str, Any] = {
             "finalized_at": created + HOUR,

@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS objects (
     parent TEXT,
     email TEXT,
     test_clock TEXT,
-    livemode INTEGER NOT NULL DEFAULT 0,
+    livemode INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS bodies (
+    pk INTEGER PRIMARY KEY,
     data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refs (
@@ -66,6 +69,7 @@ CREATE INDEX IF NOT EXISTS ix_objects_clock ON objects (test_clock) WHERE test_c
 """
 
 _INDEX_NAMES = (
+    "ix_objects_type_id",
     "ix_objects_created",
     "ix_objects_customer",
     "ix_objects_status",
@@ -127,8 +131,14 @@ def index_columns(obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+_SELECT = "SELECT data FROM objects JOIN bodies USING (pk) WHERE"
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+    """Compact JSON, as the store keeps objects."""
+    return _ENCODER.encode(obj)
 
 
 @dataclass
@@ -196,6 +206,9 @@ class SandboxStore:
             path or ":memory:", check_same_thread=False, isolation_level=None
         )
         self._depth = 0
+        self._bulk = False
+        self._conn.execute("PRAGMA cache_size=-262144")
+        self._conn.execute("PRAGMA temp_store=MEMORY")
         if path:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -226,6 +239,18 @@ class SandboxStore:
     def _row(self, obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
         return (*index_columns(obj_type, obj), dumps(obj))
 
+    def _insert_bulk(self, rows: list[tuple[Any, ...]]) -> None:
+        start = self._conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM objects").fetchone()[0]
+        self._conn.executemany(
+            "INSERT INTO objects (pk, type, id, created, customer, status, parent, email,"
+            " test_clock, livemode) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(start + n, *row[:-1]) for n, row in enumerate(rows)],
+        )
+        self._conn.executemany(
+            "INSERT INTO bodies (pk, data) VALUES (?, ?)",
+            [(start + n, row[-1]) for n, row in enumerate(rows)],
+        )
+
     def put(self, obj_type: str, obj: dict[str, Any]) -> None:
         """Insert ``obj``, or replace the stored object with the same id (keeping its place)."""
         self.put_many(obj_type, [obj])
@@ -233,33 +258,54 @@ class SandboxStore:
     def put_many(self, obj_type: str, objs: Iterable[dict[str, Any]]) -> None:
         rows = [self._row(obj_type, obj) for obj in objs]
         with self._lock:
-            self._conn.executemany(
-                "INSERT INTO objects (type, id, created, customer, status, parent, email,"
-                " test_clock, livemode, data) VALUES (?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (type, id) DO UPDATE SET created=excluded.created,"
-                " customer=excluded.customer, status=excluded.status, parent=excluded.parent,"
-                " email=excluded.email, test_clock=excluded.test_clock,"
-                " livemode=excluded.livemode, data=excluded.data",
-                rows,
-            )
+            if self._bulk:
+                self._insert_bulk(rows)
+                return
+            for row in rows:
+                pk = self._conn.execute(
+                    "INSERT INTO objects (type, id, created, customer, status, parent, email,"
+                    " test_clock, livemode) VALUES (?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (type, id) DO UPDATE SET created=excluded.created,"
+                    " customer=excluded.customer, status=excluded.status, parent=excluded.parent,"
+                    " email=excluded.email, test_clock=excluded.test_clock,"
+                    " livemode=excluded.livemode RETURNING pk",
+                    row[:-1],
+                ).fetchone()[0]
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO bodies (pk, data) VALUES (?, ?)", (pk, row[-1])
+                )
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
-        """Load many rows fast: drop the secondary indexes, insert, rebuild them."""
+        """Load many new objects fast: drop the indexes, insert plainly, rebuild them.
+
+        Only for objects whose ids are not stored yet (seeding); within the block,
+        :meth:`put_many` inserts without checking for an existing id.
+        """
         with self._lock:
             for name in _INDEX_NAMES:
                 self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+            self._bulk = True
+            if self.path:
+                self._conn.execute("PRAGMA journal_mode=MEMORY")
+                self._conn.execute("PRAGMA synchronous=OFF")
             try:
                 with self.transaction():
                     yield
             finally:
+                self._bulk = False
                 self._conn.executescript(_INDEXES)
+                if self.path:
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("PRAGMA analysis_limit=2000")
                 self._conn.execute("ANALYZE")
 
     def get(self, obj_type: str, obj_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT data FROM objects WHERE type = ? AND id = ?", (obj_type, obj_id)
+                "SELECT data FROM objects JOIN bodies USING (pk) WHERE type = ? AND id = ?",
+                (obj_type, obj_id),
             ).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -270,7 +316,7 @@ class SandboxStore:
             chunk = unique[start : start + 500]
             with self._lock:
                 rows = self._conn.execute(
-                    f"SELECT id, data FROM objects WHERE type = ? AND id IN"
+                    f"SELECT id, data FROM objects JOIN bodies USING (pk) WHERE type = ? AND id IN"
                     f" ({','.join('?' * len(chunk))})",
                     (obj_type, *chunk),
                 ).fetchall()
@@ -279,7 +325,11 @@ class SandboxStore:
 
     def delete(self, obj_type: str, obj_id: str) -> None:
         with self._lock:
-            self._conn.execute("DELETE FROM objects WHERE type = ? AND id = ?", (obj_type, obj_id))
+            row = self._conn.execute(
+                "DELETE FROM objects WHERE type = ? AND id = ? RETURNING pk", (obj_type, obj_id)
+            ).fetchone()
+            if row is not None:
+                self._conn.execute("DELETE FROM bodies WHERE pk = ?", (row[0],))
 
     def _position(self, obj_type: str, obj_id: str) -> tuple[int, int]:
         with self._lock:
@@ -309,7 +359,7 @@ class SandboxStore:
             sql += f" AND (created {op} ? OR (created = ? AND pk {op} ?))"
             args += [created, created, pk]
         order = "ASC" if backwards else "DESC"
-        query = f"SELECT data FROM objects WHERE {sql} ORDER BY created {order}, pk {order} LIMIT ?"
+        query = f"{_SELECT} {sql} ORDER BY created {order}, pk {order} LIMIT ?"
         with self._lock:
             rows = self._conn.execute(query, (*args, limit + 1)).fetchall()
         items = [json.loads(row[0]) for row in rows[:limit]]
@@ -320,9 +370,7 @@ class SandboxStore:
     def slice(self, obj_type: str, where: Filter, *, limit: int, offset: int) -> Page:
         """A page by position, newest first (the Search API's pages)."""
         sql, args = where.where(obj_type)
-        query = (
-            f"SELECT data FROM objects WHERE {sql} ORDER BY created DESC, pk DESC LIMIT ? OFFSET ?"
-        )
+        query = f"{_SELECT} {sql} ORDER BY created DESC, pk DESC LIMIT ? OFFSET ?"
         with self._lock:
             rows = self._conn.execute(query, (*args, limit + 1, offset)).fetchall()
         return Page(items=[json.loads(row[0]) for row in rows[:limit]], has_more=len(rows) > limit)
@@ -335,7 +383,7 @@ class SandboxStore:
         order = "ASC" if oldest_first else "DESC"
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT data FROM objects WHERE {sql} ORDER BY created {order}, pk {order}",
+                f"{_SELECT} {sql} ORDER BY created {order}, pk {order}",
                 args,
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
@@ -343,7 +391,8 @@ class SandboxStore:
     def count(self, obj_type: str, where: Filter | None = None) -> int:
         sql, args = (where or Filter()).where(obj_type)
         with self._lock:
-            row = self._conn.execute(f"SELECT COUNT(*) FROM objects WHERE {sql}", args).fetchone()
+            source = "objects JOIN bodies USING (pk)" if (where and where.sql) else "objects"
+            row = self._conn.execute(f"SELECT COUNT(*) FROM {source} WHERE {sql}", args).fetchone()
         return int(row[0])
 
     def set_refs(self, pairs: Iterable[tuple[str, str]]) -> None:

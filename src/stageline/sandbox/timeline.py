@@ -14,20 +14,29 @@ True
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 DAY = 86_400
 WEEK = 7 * DAY
 _FIXED = {"day": DAY, "week": WEEK}
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
 def _add_months(ts: int, months: int) -> int:
-    moment = datetime.fromtimestamp(ts, UTC)
-    index = moment.year * 12 + (moment.month - 1) + months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return int(moment.replace(year=year, month=month + 1, day=day).timestamp())
+    days, seconds = divmod(ts, DAY)
+    day = date.fromordinal(_EPOCH + days)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    target = date(year, month + 1, min(day.day, _days_in(year, month + 1)))
+    return (target.toordinal() - _EPOCH) * DAY + seconds
 
 
 def add_interval(anchor: int, interval: str, count: int, periods: int = 1) -> int:
@@ -52,19 +61,12 @@ def period_containing(anchor: int, interval: str, count: int, moment: int) -> tu
     a = datetime.fromtimestamp(anchor, UTC)
     m = datetime.fromtimestamp(moment, UTC)
     k = max(((m.year - a.year) * 12 + (m.month - a.month)) // months, 0)
-    while k > 0 and _add_months(anchor, k * months) > moment:
+    start = _add_months(anchor, k * months)
+    while k > 0 and start > moment:
         k -= 1
-    while _add_months(anchor, (k + 1) * months) <= moment:
+        start = _add_months(anchor, k * months)
+    end = _add_months(anchor, (k + 1) * months)
+    while end <= moment:
         k += 1
-    return _add_months(anchor, k * months), _add_months(anchor, (k + 1) * months)
-
-
-def periods_between(anchor: int, interval: str, count: int, moment: int) -> int:
-    """How many whole periods started at or after ``anchor`` and before ``moment``."""
-    start, _ = period_containing(anchor, interval, count, moment)
-    n = 0
-    probe = anchor
-    while probe < start:
-        n += 1
-        probe = add_interval(anchor, interval, count, n)
-    return n
+        start, end = end, _add_months(anchor, (k + 1) * months)
+    return start, end

@@ -9,7 +9,7 @@ import stripe
 from stageline.sandbox import FaultConfig, SandboxConfig, SandboxHandle
 
 from .billing_helpers import START, clocked_customer, monthly_price
-from .conftest import make_client
+from .conftest import make_client, raw_get
 from .receiver import webhook_receiver
 from .spec_check import spec_problems
 
@@ -156,3 +156,18 @@ def test_old_api_version_endpoint_gets_pre_basil_shapes(sandbox_factory) -> None
     paid = events["invoice.paid"]["data"]["object"]
     assert paid["subscription"] == sub.id and paid["paid"] is True
     assert spec_problems(paid, "invoice") == []
+
+
+def test_stripe_version_header_renders_older_shapes(seeded_sandbox: SandboxHandle) -> None:
+    old = stripe.StripeClient(
+        "sk_test_stageline_sandbox",
+        base_addresses={"api": seeded_sandbox.url},
+        stripe_version="2024-06-20",
+    )
+    sub = old.v1.subscriptions.list({"status": "active", "limit": 1}).data[0]
+    assert "current_period_end" in sub
+    assert "current_period_end" not in sub["items"].data[0]
+    raw = raw_get(old, "/v1/subscriptions", status="active", limit=1)["data"][0]
+    assert spec_problems(raw, "subscription") == []
+    invoice = old.v1.invoices.list({"limit": 1}).data[0]
+    assert "subscription" in invoice and "parent" not in invoice

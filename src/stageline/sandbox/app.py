@@ -39,6 +39,7 @@ from stageline.sandbox.errors import (
 from stageline.sandbox.guards import FaultInjector, RateLimiter, api_key_from
 from stageline.sandbox.params import Params, decode_form
 from stageline.sandbox.store import SandboxStore, dumps
+from stageline.sandbox.versions import is_pre_basil, object_for_version
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,19 @@ class SandboxApi:
             services=self.services,
         )
         if method == "GET":
-            return 200, dumps(route.handler(ctx)), {}
+            return 200, dumps(self._versioned(ctx, route.handler(ctx))), {}
         return self._run_write(ctx, route, api_key, method, request.url.path, values)
+
+    def _versioned(self, ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:
+        """The answer as ``Stripe-Version`` shapes it (older versions: pre-basil shapes)."""
+        if not is_pre_basil(ctx.api_version):
+            return result
+        if result.get("object") in ("list", "search_result"):
+            result["data"] = [
+                object_for_version(item, ctx.api_version, self.store) for item in result["data"]
+            ]
+            return result
+        return object_for_version(result, ctx.api_version, self.store)
 
     def _run_write(
         self,
@@ -182,7 +194,7 @@ class SandboxApi:
                     raise idempotency_error(key)
                 return saved[1], saved[2], {"Idempotent-Replayed": "true"}
         with self.store.transaction():
-            body = dumps(route.handler(ctx))
+            body = dumps(self._versioned(ctx, route.handler(ctx)))
             if key:
                 self.store.save_idempotent_response(api_key, key, fingerprint, 200, body, ctx.now)
         if self.services is not None:

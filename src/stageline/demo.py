@@ -44,7 +44,13 @@ def start_demo_sandbox(
     seed_sandbox(
         config, customers=customers, random_seed=DEMO_RANDOM_SEED, now=now, only_if_empty=True
     )
-    return run_sandbox_in_thread(config, host="127.0.0.1", port=port)
+    try:
+        return run_sandbox_in_thread(config, host="127.0.0.1", port=port)
+    except RuntimeError as exc:
+        raise ConfigError(
+            f"the Stripe sandbox could not start: {exc}",
+            hint="is another demo running? stop it, or pass --sandbox-port",
+        ) from exc
 
 
 def prepare_demo(

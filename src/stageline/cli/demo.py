@@ -34,6 +34,8 @@ def demo(
 
     with cli_errors():
         rt = runtime()
+        if "public_url" not in rt.settings.model_fields_set:
+            rt.settings.public_url = f"http://127.0.0.1:{port}"
         now = datetime.now(UTC)
         sandbox = start_demo_sandbox(rt.settings, port=sandbox_port, customers=customers, now=now)
         try:
@@ -43,7 +45,8 @@ def demo(
             if setup.api_key:
                 console.print(
                     f"Workspace [bold]{setup.workspace_name}[/] created. "
-                    f"API key (shown once): [bold]{setup.api_key}[/]"
+                    f"API key (shown once): [bold]{setup.api_key}[/]",
+                    soft_wrap=True,
                 )
             if setup.needs_backfill:
                 sync(workspace=setup.workspace_id, as_json=False)
@@ -53,9 +56,13 @@ def demo(
                 return
             app = create_app(rt.settings, store=rt.store, run_worker=True)
             console.print()
-            console.print(f"Stripe sandbox:  {sandbox.url}")
-            console.print(f"Open:            [bold]http://127.0.0.1:{port}/accounts[/]")
-            console.print(f"Sign in with:    {login_link(rt.settings, setup.workspace_id)}")
+            console.print(f"Stripe sandbox:  {sandbox.url}", soft_wrap=True)
+            console.print(
+                f"Open:            [bold]http://127.0.0.1:{port}/accounts[/]", soft_wrap=True
+            )
+            console.print(
+                f"Sign in with:    {login_link(rt.settings, setup.workspace_id)}", soft_wrap=True
+            )
             console.print("Ctrl-C to stop.")
             uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
         finally:

@@ -96,3 +96,34 @@ def test_sdk_builds_its_typed_classes(client: stripe.StripeClient, resource: str
     first = service.list({"limit": 1}).data[0]
     assert isinstance(first, cls)
     assert isinstance(service.retrieve(first.id), cls)
+
+
+def _required_sdk_fields(cls: type) -> set[str]:
+    import typing
+
+    return {
+        name
+        for name, annotation in cls.__annotations__.items()
+        if name not in ("OBJECT_NAME", "deleted") and type(None) not in typing.get_args(annotation)
+    }
+
+
+def test_every_field_the_sdk_types_as_always_present(client: stripe.StripeClient) -> None:
+    sub = _first(client, "/v1/subscriptions", status="active")
+    invoice = _first(client, "/v1/invoices")
+    discounted = _discounted_subscription(client)
+    discount = raw_get(client, f"/v1/subscriptions/{discounted['id']}", expand=["discounts"])[
+        "discounts"
+    ][0]
+    for obj, cls in (
+        (_first(client, "/v1/customers"), stripe.Customer),
+        (_first(client, "/v1/products"), stripe.Product),
+        (_first(client, "/v1/prices"), stripe.Price),
+        (_first(client, "/v1/coupons"), stripe.Coupon),
+        (sub, stripe.Subscription),
+        (sub["items"]["data"][0], stripe.SubscriptionItem),
+        (invoice, stripe.Invoice),
+        (invoice["lines"]["data"][0], stripe.InvoiceLineItem),
+        (discount, stripe.Discount),
+    ):
+        assert _required_sdk_fields(cls) - obj.keys() == set(), cls.__name__

@@ -159,3 +159,26 @@ def test_clock_errors(client: stripe.StripeClient) -> None:
     client.v1.test_helpers.test_clocks.delete(clock.id)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.test_helpers.test_clocks.retrieve(clock.id)
+
+
+def test_pending_invoice_items_join_the_next_renewal(client: stripe.StripeClient) -> None:
+    from .conftest import raw_get
+    from .shape_check import load_fixtures, shape_problems
+
+    price = monthly_price(client)
+    clock, customer = clocked_customer(client)
+    sub = client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    item = client.v1.invoice_items.create(
+        {"customer": customer.id, "amount": 500, "currency": "usd", "description": "Setup"}
+    )
+    assert item.invoice is None
+    pending = raw_get(client, f"/v1/invoiceitems/{item.id}")
+    assert shape_problems(pending, load_fixtures()["invoiceitem"], stripe.InvoiceItem) == []
+    advance(client, clock, sub["items"].data[0].current_period_end + DAY)
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(sub.id).latest_invoice)
+    assert renewal.total == 4_900 + 500 and renewal.status == "paid"
+    kinds = sorted(line.parent.type for line in renewal.lines.data)
+    assert kinds == ["invoice_item_details", "subscription_item_details"]
+    assert client.v1.invoice_items.retrieve(item.id).invoice == renewal.id
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoice_items.delete(item.id)

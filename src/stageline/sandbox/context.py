@@ -37,6 +37,7 @@ NAMES = {
     "webhook_endpoint": "webhook_endpoint",
     "test_clock": "test_clock",
     "payment_method": "PaymentMethod",
+    "invoiceitem": "invoiceitem",
 }
 
 

@@ -13,6 +13,7 @@ from stageline.sandbox.ids import new_id
 from stageline.sandbox.payments import charge_outcome
 from stageline.sandbox.pricing import amount_for, discount_amount
 from stageline.sandbox.shapes import Obj, compact_line, invoice_prefix
+from stageline.sandbox.store import Filter
 from stageline.sandbox.timeline import DAY
 
 if TYPE_CHECKING:
@@ -59,6 +60,15 @@ class Invoicing:
             amount = 0 if zero else amount_for(price, quantity)
             subtotal += amount
             lines.append(self._line(invoice_id, sub, item, price, amount, quantity, period))
+        if not zero:
+            for pending in self._pending_items(sub, customer):
+                subtotal += int(pending["amount"])
+                lines.append(self._item_line(invoice_id, pending))
+                old_item = copy.deepcopy(pending)
+                pending["invoice"] = invoice_id
+                engine.save(
+                    "invoiceitem", pending, "invoiceitem.updated", old=old_item, origin=origin
+                )
         discounts = [] if zero else _active_discounts(engine, sub, customer, period[0])
         total_off: list[Obj] = []
         remaining = subtotal
@@ -116,6 +126,45 @@ class Invoicing:
         if behavior in ("void", "mark_uncollectible"):
             self.close(invoice, "void" if behavior == "void" else "uncollectible", now, origin)
         return invoice
+
+    def _pending_items(self, sub: Obj, customer: Obj) -> list[Obj]:
+        pending = self.engine.store.find(
+            "invoiceitem",
+            Filter(equals={"customer": customer["id"], "parent": None}),
+            oldest_first=True,
+        )
+        return [
+            item
+            for item in pending
+            if (item.get("parent") or {}).get("subscription_details", {}).get("subscription")
+            in (None, sub["id"])
+        ]
+
+    @staticmethod
+    def _item_line(invoice_id: str, item: Obj) -> Obj:
+        details = (item.get("parent") or {}).get("subscription_details") or {}
+        return {
+            "id": new_id("il"),
+            "invoice": invoice_id,
+            "amount": item["amount"],
+            "currency": item["currency"],
+            "description": item.get("description"),
+            "period": item["period"],
+            "quantity": item.get("quantity", 1),
+            "subtotal": item["amount"],
+            "metadata": item.get("metadata", {}),
+            "parent": {
+                "type": "invoice_item_details",
+                "invoice_item_details": {
+                    "invoice_item": item["id"],
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": details.get("subscription"),
+                },
+                "subscription_item_details": None,
+            },
+            "pricing": item.get("pricing"),
+        }
 
     def _line(
         self,

@@ -22,6 +22,26 @@ from stageline.web.deps import SESSION_WORKSPACE, SessionDep, SettingsDep, UiWor
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.filters["money"] = lambda m: Money(int(m["amount"]), str(m["currency"])).format()
 templates.env.filters["day"] = lambda iso: iso[:10] if iso else "—"
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days} days" if days else f"{rest // 3600} hours"
+
+
+def _fact(value: Any, kind: str) -> str:
+    """A logged fact value: MRR as money, a renewal date as its day, a stage as it is."""
+    if value is None:
+        return "—"
+    if kind == "mrr" and isinstance(value, dict):
+        return Money(int(value["amount"]), str(value["currency"])).format()
+    return str(value)[:10] if kind == "renewal_date" else str(value)
+
+
+templates.env.filters["duration"] = _duration
+templates.env.filters["fact"] = _fact
 router = APIRouter(include_in_schema=False)
 LOGIN_LINK_MAX_AGE = 24 * 3600
 

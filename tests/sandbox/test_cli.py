@@ -32,3 +32,18 @@ def test_commands_have_help() -> None:
     for command in ("serve", "seed"):
         result = CliRunner().invoke(sandbox_app, [command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_seeding_is_the_same_whatever_the_number_of_workers() -> None:
+    from stageline.sandbox import seed
+    from stageline.sandbox.store import Filter
+
+    stores = [SandboxStore(), SandboxStore()]
+    for store, workers in zip(stores, (1, 2), strict=True):
+        seed(store, customers=60, random_seed=4, now=1_767_225_600, workers=workers, chunk_size=25)
+    listings = [
+        [(s["id"], s["status"]) for s in store.find("subscription", Filter())] for store in stores
+    ]
+    assert listings[0] == listings[1] and len(listings[0]) >= 55
+    coupons = [store.find("coupon", Filter()) for store in stores]
+    assert coupons[0] == coupons[1]

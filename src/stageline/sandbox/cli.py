@@ -45,7 +45,9 @@ def _open_store(db: Path | None) -> SandboxStore:
     return SandboxStore(str(db))
 
 
-def _seed_with_progress(store: SandboxStore, customers: int, random_seed: int) -> SeedSummary:
+def _seed_with_progress(
+    store: SandboxStore, customers: int, random_seed: int, workers: int | None = None
+) -> SeedSummary:
     with Progress(
         TextColumn("seeding"),
         BarColumn(),
@@ -59,6 +61,7 @@ def _seed_with_progress(store: SandboxStore, customers: int, random_seed: int) -
             store,
             customers=customers,
             random_seed=random_seed,
+            workers=workers,
             progress=lambda done: progress.update(task, completed=done),
         )
 
@@ -104,6 +107,10 @@ def seed_command(
         ".stageline/sandbox.db"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes generating customers (default: one per CPU, up to 4)."),
+    ] = None,
 ) -> None:
     """Seed a realistic Stripe account into a sandbox database file.
 
@@ -121,7 +128,7 @@ def seed_command(
             "use a new --db file (or delete this one) to seed again"
         )
         raise typer.Exit(1)
-    summary = _seed_with_progress(store, customers, random_seed)
+    summary = _seed_with_progress(store, customers, random_seed, workers)
     store.close()
     result = {
         "db": str(db),

@@ -16,33 +16,40 @@ indexes built once at the end, so a million customers take about a minute.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from stageline.sandbox.config import SandboxConfig, wall_clock
 from stageline.sandbox.ids import IdFactory
 from stageline.sandbox.seed_accounts import (
     _FIRST,
     _LAST,
+    AccountPlan,
     SeedAccount,
     account_plan,
     billing_contact,
     demo_accounts,
 )
 from stageline.sandbox.seed_billing import BillingSeeder, Rows
-from stageline.sandbox.seed_catalog import build_catalog
+from stageline.sandbox.seed_catalog import Catalog, build_catalog
 from stageline.sandbox.shapes import Obj
-from stageline.sandbox.store import Filter, SandboxStore
+from stageline.sandbox.store import Filter, SandboxStore, store_row
 from stageline.sandbox.timeline import DAY
 
 __all__ = ["SeedSummary", "deleted", "demo_accounts", "seed", "seed_sandbox"]
 
 HISTORY_DAYS = 730
 DELETED_RATE = 0.01
-BATCH = 20_000
+CHUNK = 20_000
+PARALLEL_FROM = 100_000
 
 
 @dataclass(frozen=True)
@@ -58,18 +65,71 @@ def deleted() -> Filter:
     return Filter(equals={"status": "deleted"})
 
 
-def _flush(store: SandboxStore, rows: Rows) -> None:
-    store.put_many("customer", rows.customers)
-    store.put_many("subscription", rows.subscriptions)
-    store.put_many("invoice", rows.invoices)
-    store.put_many("discount", rows.discounts)
-    store.set_refs(rows.refs)
+@dataclass(frozen=True)
+class _Chunk:
+    """One slice of customers, generated on its own (possibly in another process)."""
+
+    index: int
+    start: int
+    refs: list[int | str | None]
+    accounts: dict[int, SeedAccount]
+    catalog: Catalog
+    now: int
+    random_seed: int
+
+
+@dataclass
+class _ChunkRows:
+    rows: list[tuple[Any, ...]]
+    refs: list[tuple[str, str]]
+    redemptions: dict[str, int]
+    subscriptions: int
+    invoices: int
+
+
+def _generate(chunk: _Chunk) -> _ChunkRows:
+    """Customers ``chunk.start...`` with their billing, as store rows (deterministic)."""
+    rng = random.Random(f"stageline-billing:{chunk.random_seed}:{chunk.index}")
+    ids = IdFactory(f"stageline-ids:{chunk.random_seed}:{chunk.index}")
+    billing = BillingSeeder(rng, ids, chunk.catalog, chunk.now)
+    rows = Rows()
+    for offset, ref in enumerate(chunk.refs):
+        customer, plan_key = _customer(
+            chunk.start + offset, ref, chunk.accounts, ids, rng, chunk.now, chunk.random_seed
+        )
+        is_deleted = rng.random() < DELETED_RATE
+        billing.customer_billing(customer, plan_key, rows, deleted=is_deleted)
+        if is_deleted:
+            customer = {
+                "id": customer["id"],
+                "object": "customer",
+                "created": customer["created"],
+                "deleted": True,
+            }
+        rows.customers.append(customer)
+    stored = [store_row("customer", obj) for obj in rows.customers]
+    stored += [store_row("subscription", obj) for obj in rows.subscriptions]
+    stored += [store_row("invoice", obj) for obj in rows.invoices]
+    stored += [store_row("discount", obj) for obj in rows.discounts]
+    return _ChunkRows(
+        stored, rows.refs, billing.redemptions, len(rows.subscriptions), len(rows.invoices)
+    )
+
+
+def _chunks(
+    plan: AccountPlan, catalog: Catalog, now: int, random_seed: int, size: int
+) -> Iterator[_Chunk]:
+    mapping = plan.customer_accounts
+    for index, start in enumerate(range(0, len(mapping), size)):
+        refs = mapping[start : start + size]
+        accounts = {ref: plan.accounts[ref] for ref in refs if isinstance(ref, int)}
+        yield _Chunk(index, start, refs, accounts, catalog, now, random_seed)
 
 
 def _customer(
     index: int,
     ref: int | str | None,
-    accounts: list[SeedAccount],
+    accounts: dict[int, SeedAccount],
     ids: IdFactory,
     rng: random.Random,
     now: int,
@@ -104,46 +164,48 @@ def seed(
     *,
     now: int | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    chunk_size: int = CHUNK,
 ) -> SeedSummary:
     """Fill ``store`` with ``customers`` customers and their billing, relative to ``now``.
 
     ``now`` defaults to the wall clock, read once here. ``progress`` is called with the
-    number of customers written so far after each batch.
+    number of customers written so far after each batch. Customers are generated in slices
+    of 20,000, in ``workers`` processes (default: one per CPU for large seeds); the result
+    does not depend on how many workers ran.
     """
     started = time.perf_counter()
     now = wall_clock() if now is None else now
     plan = account_plan(customers, random_seed, with_users=False)
-    ids = IdFactory(f"stageline-ids:{random_seed}")
-    rng = random.Random(f"stageline-billing:{random_seed}")
-    catalog = build_catalog(ids, created=now - (HISTORY_DAYS + 30) * DAY)
-    billing = BillingSeeder(rng, ids, catalog, now)
-    subscriptions = invoices = 0
-    with store.bulk_load():
+    catalog = build_catalog(
+        IdFactory(f"stageline-ids:{random_seed}"), now - (HISTORY_DAYS + 30) * DAY
+    )
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if customers >= PARALLEL_FROM else 1
+    subscriptions = invoices = done = 0
+    redemptions: dict[str, int] = {}
+    chunks = _chunks(plan, catalog, now, random_seed, chunk_size)
+    with store.bulk_load(), contextlib.ExitStack() as stack:
         store.put_many("product", catalog.products)
         store.put_many("price", catalog.prices)
-        rows = Rows()
-        for index, ref in enumerate(plan.customer_accounts):
-            customer, plan_key = _customer(index, ref, plan.accounts, ids, rng, now, random_seed)
-            is_deleted = rng.random() < DELETED_RATE
-            billing.customer_billing(customer, plan_key, rows, deleted=is_deleted)
-            if is_deleted:
-                customer = {
-                    "id": customer["id"],
-                    "object": "customer",
-                    "created": customer["created"],
-                    "deleted": True,
-                }
-            rows.customers.append(customer)
-            if len(rows.customers) >= BATCH:
-                subscriptions += len(rows.subscriptions)
-                invoices += len(rows.invoices)
-                _flush(store, rows)
-                rows = Rows()
-                if progress is not None:
-                    progress(index + 1)
-        subscriptions += len(rows.subscriptions)
-        invoices += len(rows.invoices)
-        _flush(store, rows)
+        if workers > 1:
+            context = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+            results: Iterator[_ChunkRows] = pool.map(_generate, chunks)
+        else:
+            results = map(_generate, chunks)
+        for result in results:
+            store.put_rows(result.rows)
+            store.set_refs(result.refs)
+            for coupon_id, count in result.redemptions.items():
+                redemptions[coupon_id] = redemptions.get(coupon_id, 0) + count
+            subscriptions += result.subscriptions
+            invoices += result.invoices
+            done = min(done + chunk_size, customers)
+            if progress is not None:
+                progress(done)
+        for coupon in catalog.coupons:
+            coupon["times_redeemed"] = redemptions.get(coupon["id"], 0)
         store.put_many("coupon", catalog.coupons)
     if progress is not None:
         progress(customers)

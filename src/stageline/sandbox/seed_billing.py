@@ -53,6 +53,8 @@ class BillingSeeder:
         self.catalog = catalog
         self.now = now
         self.products = {p["id"]: p for p in catalog.products}
+        self.redemptions: dict[str, int] = {}
+        """Coupon id → how many discounts this seeder created with it."""
 
     def _status(self) -> str:
         draw = self.rng.random() * _TOTAL
@@ -245,7 +247,7 @@ class BillingSeeder:
             "end": end,
             "source": {"coupon": coupon_id, "type": "coupon"},
         }
-        coupon["times_redeemed"] = int(coupon.get("times_redeemed", 0)) + 1
+        self.redemptions[coupon_id] = self.redemptions.get(coupon_id, 0) + 1
         sub["discounts"] = [discount["id"]]
         rows.discounts.append(discount)
         return discount

@@ -141,6 +141,11 @@ def dumps(obj: Any) -> str:
     return _ENCODER.encode(obj)
 
 
+def store_row(obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
+    """The row the store keeps for ``obj``: its indexed columns, then its JSON."""
+    return (*index_columns(obj_type, obj), dumps(obj))
+
+
 @dataclass
 class Filter:
     """Conditions of a list query; every field narrows the result.
@@ -237,7 +242,14 @@ class SandboxStore:
                 self._conn.execute("COMMIT")
 
     def _row(self, obj_type: str, obj: dict[str, Any]) -> tuple[Any, ...]:
-        return (*index_columns(obj_type, obj), dumps(obj))
+        return store_row(obj_type, obj)
+
+    def put_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows made by :func:`store_row` (inside :meth:`bulk_load` only)."""
+        if not self._bulk:
+            raise RuntimeError("put_rows is for bulk loading")
+        with self._lock:
+            self._insert_bulk(rows)
 
     def _insert_bulk(self, rows: list[tuple[Any, ...]]) -> None:
         start = self._conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM objects").fetchone()[0]

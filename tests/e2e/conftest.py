@@ -52,6 +52,36 @@ class Cli:
         return json.loads(self.run(*args, "--json").stdout)
 
 
+@dataclass
+class InProcessCli:
+    """Runs ``stageline`` commands in this process (same data dir and database as ``cli``):
+    for the many reads of a test, where a subprocess would only add start-up time."""
+
+    runner: Any
+
+    def json(self, *args: str) -> Any:
+        from stageline.cli import app
+
+        result = self.runner.invoke(app, [*args, "--json"])
+        if result.exit_code != 0:
+            raise AssertionError(f"stageline {' '.join(args)} failed:\n{result.output}")
+        return json.loads(result.output)
+
+
+@pytest.fixture
+def cli_in_process(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessCli]:
+    from typer.testing import CliRunner
+
+    from stageline.cli.context import reset_runtime
+
+    for name, value in cli.env.items():
+        if name.startswith("STAGELINE_"):
+            monkeypatch.setenv(name, value)
+    reset_runtime()
+    yield InProcessCli(CliRunner())
+    reset_runtime()
+
+
 @pytest.fixture
 def cli(settings: Settings, tmp_path: Path) -> Cli:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAGELINE_")}

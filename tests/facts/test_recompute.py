@@ -189,3 +189,25 @@ def test_an_untouched_account_is_left_alone_by_a_partial_recompute(world: World)
     assert world.show("a")["mrr"]["amount"] == 20000
     assert world.show("b")["mrr"]["amount"] == 10000  # not asked for: not recomputed
     assert world.recompute(customer_ids=[]).accounts == 0
+
+
+def test_a_batch_cause_is_credited_to_each_accounts_event(world: World) -> None:
+    from stageline.store import facts as fact_store
+
+    world.accounts(("a", "A"), ("b", "B"))
+    world.put("customer", customer_json("cus_a", "a"), customer_json("cus_b", "b"))
+    world.put("subscription", sub_json("sub_a", "cus_a"), sub_json("sub_b", "cus_b"))
+    world.recompute(cause="inbox-batch:evt_9")
+    with world.store.session() as session:
+        ids = account_store.account_ids_by_external_id(session, workspace_id=world.workspace_id)
+        updated = fact_store.recredit_causes(
+            session,
+            workspace_id=world.workspace_id,
+            marker="inbox-batch:evt_9",
+            causes={ids["a"]: "evt_1", ids["b"]: "evt_2"},
+        )
+    assert updated == 2 * (3 + 1 + 1)  # per account: 3 fact changes, a movement, a stage move
+    a, b = world.show("a"), world.show("b")
+    assert {h["cause"] for h in a["history"]} == {"evt_1"}
+    assert (a["movements"][0]["cause"], a["stage_history"][0]["cause"]) == ("evt_1", "evt_1")
+    assert b["movements"][0]["cause"] == "evt_2"

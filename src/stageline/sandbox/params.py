@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from stageline.sandbox.errors import parameter_invalid, parameter_missing, parameter_unknown
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
+_INDEX = re.compile(r"[0-9]{1,6}")
 
 
 def _split_key(key: str) -> list[str]:
@@ -31,7 +32,7 @@ def _split_key(key: str) -> list[str]:
 def _listify(value: Any) -> Any:
     if isinstance(value, dict):
         converted = {k: _listify(v) for k, v in value.items()}
-        if converted and all(k.isdigit() or k == "" for k in converted):
+        if converted and all(_INDEX.fullmatch(k) or k == "" for k in converted):
             keys = sorted((k for k in converted if k != ""), key=int)
             items = [converted[k] for k in keys]
             if "" in converted:
@@ -156,9 +157,9 @@ class Params:
         value = self.raw(name)
         if value is None:
             return None
-        if value in _TRUE:
+        if isinstance(value, str) and value in _TRUE:
             return True
-        if value in _FALSE:
+        if isinstance(value, str) and value in _FALSE:
             return False
         raise parameter_invalid(self._p(name), f"Invalid boolean: {_show(value)}")
 

@@ -69,14 +69,21 @@ def recompute_facts(
         customers_of = outcome.customers_of_account
     else:
         ids = set(customer_ids)
-        before = fact_store.list_matches(session, workspace_id=workspace.id, customer_ids=ids)
+        # the accounts these customers belonged to, read before the rematch changes the rows
+        affected = {
+            account_id
+            for match in fact_store.list_matches(
+                session, workspace_id=workspace.id, customer_ids=ids
+            )
+            if match.status == "matched"
+            for account_id in match.account_ids
+        }
         billing = load_billing(session, workspace_id=workspace.id, customer_ids=ids)
         outcome = rematch(
             session, workspace=workspace, settings=settings, billing=billing, now=now,
             customer_ids=ids,
         )  # fmt: skip
         assert outcome.directory is not None
-        affected = {a for m in before if m.status == "matched" for a in m.account_ids}
         affected |= set(outcome.customers_of_account)
         rows = outcome.directory.account_rows
         targets = {a: rows[a] for a in sorted(affected) if a in rows}

@@ -81,24 +81,25 @@ def rematch(
             customers, directory.accounts, directory.users, config.effective_strategy()
         )
         by_id = {c.id: c for c in customers}
-        rows = [_row(workspace.id, connection.id, match, now) for match in report.matches]
+        rows = [
+            fact_store.MatchRow(
+                m.customer_id, m.status, m.step, m.reason, m.user_id, tuple(m.account_ids)
+            )
+            for m in report.matches
+        ]
         for match in report.matches:
             outcome.counts[match.status] += 1
             if match.status == "matched":
                 for account_id in match.account_ids:
                     found[account_id].append(by_id[match.customer_id])
-        if customer_ids is None:
-            fact_store.replace_matches(
-                session, workspace_id=workspace.id, connection_id=connection.id, matches=rows
-            )
-        else:
-            fact_store.replace_customer_matches(
-                session,
-                workspace_id=workspace.id,
-                connection_id=connection.id,
-                customer_ids=customer_ids,
-                matches=rows,
-            )
+        fact_store.replace_matches(
+            session,
+            workspace_id=workspace.id,
+            connection_id=connection.id,
+            matches=rows,
+            now=now,
+            customer_ids=customer_ids,
+        )
     outcome.customers_of_account = dict(found)
     return outcome
 
@@ -177,19 +178,3 @@ def _name(customer: Customer) -> str:
 def _ids(group: list[Customer]) -> str | list[str]:
     ids = sorted(c.id for c in group)
     return ids[0] if len(ids) == 1 else ids
-
-
-def _row(
-    workspace_id: str, connection_id: str, match: CustomerMatch, now: datetime
-) -> models.CustomerMatch:
-    return models.CustomerMatch(
-        connection_id=connection_id,
-        customer_id=match.customer_id,
-        workspace_id=workspace_id,
-        status=match.status,
-        step=match.step,
-        reason=match.reason,
-        user_id=match.user_id,
-        account_ids=list(match.account_ids),
-        updated_at=now,
-    )

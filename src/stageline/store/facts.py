@@ -8,8 +8,10 @@ stage history. Every query is scoped by ``workspace_id``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stageline.store.models import (
@@ -31,37 +33,56 @@ def facts_by_account(
     return {row.account_id: row for row in session.scalars(query)}
 
 
+@dataclass(frozen=True)
+class MatchRow:
+    """How one customer matched, as :func:`replace_matches` stores it."""
+
+    customer_id: str
+    status: str
+    step: str | None
+    reason: str | None
+    user_id: int | None
+    account_ids: tuple[int, ...]
+
+    def same_as(self, row: CustomerMatch) -> bool:
+        stored = (row.status, row.step, row.reason, row.user_id, tuple(row.account_ids or ()))
+        return stored == (self.status, self.step, self.reason, self.user_id, self.account_ids)
+
+
 def replace_matches(
-    session: Session, *, workspace_id: str, connection_id: str, matches: Iterable[CustomerMatch]
-) -> None:
-    """Replace every match of one connection (a full rematch)."""
-    session.execute(
-        delete(CustomerMatch).where(
-            CustomerMatch.workspace_id == workspace_id,
-            CustomerMatch.connection_id == connection_id,
-        )
-    )
-    session.add_all(list(matches))
-    session.flush()
-
-
-def replace_customer_matches(
     session: Session,
     *,
     workspace_id: str,
     connection_id: str,
-    customer_ids: Collection[str],
-    matches: Iterable[CustomerMatch],
+    matches: Iterable[MatchRow],
+    now: datetime,
+    customer_ids: Collection[str] | None = None,
 ) -> None:
-    """Replace the matches of some customers of one connection (a partial rematch)."""
-    session.execute(
-        delete(CustomerMatch).where(
-            CustomerMatch.workspace_id == workspace_id,
-            CustomerMatch.connection_id == connection_id,
-            CustomerMatch.customer_id.in_(list(customer_ids)),
-        )
+    """Make the stored matches of one connection equal ``matches``: all of them, or only
+    those of ``customer_ids`` (a partial rematch). Unchanged rows are left as they are, so
+    ``updated_at`` says since when a match holds."""
+    query = select(CustomerMatch).where(
+        CustomerMatch.workspace_id == workspace_id,
+        CustomerMatch.connection_id == connection_id,
     )
-    session.add_all(list(matches))
+    if customer_ids is not None:
+        query = query.where(CustomerMatch.customer_id.in_(list(customer_ids)))
+    held = {row.customer_id: row for row in session.scalars(query)}
+    for match in matches:
+        row = held.pop(match.customer_id, None)
+        if row is None:
+            row = CustomerMatch(
+                connection_id=connection_id,
+                customer_id=match.customer_id,
+                workspace_id=workspace_id,
+            )
+            session.add(row)
+        elif match.same_as(row):
+            continue
+        row.status, row.step, row.reason = match.status, match.step, match.reason
+        row.user_id, row.account_ids, row.updated_at = match.user_id, list(match.account_ids), now
+    for gone in held.values():
+        session.delete(gone)
     session.flush()
 
 

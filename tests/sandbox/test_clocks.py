@@ -182,3 +182,35 @@ def test_pending_invoice_items_join_the_next_renewal(client: stripe.StripeClient
     assert client.v1.invoice_items.retrieve(item.id).invoice == renewal.id
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoice_items.delete(item.id)
+
+
+def test_dunning_can_end_in_unpaid_and_trials_can_end_canceled(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    handle: SandboxHandle = sandbox_factory(
+        SandboxConfig(
+            rate_limit=None,
+            clock=lambda: START,
+            dunning_final_action="unpaid",
+            dunning_retry_days=(1, 1),
+        )
+    )
+    client = make_client(handle.url)
+    price = monthly_price(client)
+    clock, customer = clocked_customer(client, "pm_card_visa")
+    sub = client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    client.v1.customers.update(
+        customer.id, {"invoice_settings": {"default_payment_method": "pm_card_chargeDeclined"}}
+    )
+    period_end = sub["items"].data[0].current_period_end
+    advance(client, clock, period_end + 3 * DAY)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "unpaid"
+    trial = client.v1.subscriptions.create(
+        {
+            "customer": client.v1.customers.create({"test_clock": clock.id}).id,
+            "items": [{"price": price.id}],
+            "trial_period_days": 3,
+            "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}},
+        }
+    )
+    advance(client, clock, period_end + 7 * DAY)
+    ended = client.v1.subscriptions.retrieve(trial.id)
+    assert ended.status == "canceled" and ended.ended_at == trial.trial_end

@@ -231,5 +231,22 @@ def test_created_objects_match_their_fixture_shapes(client: stripe.StripeClient)
         ),
     ):
         assert shape_problems(raw_get(client, path), fixtures[name], cls) == [], name
+    customer = client.v1.customers.create({"payment_method": "pm_card_visa"})
+    pm = client.v1.customers.payment_methods.list(customer.id).data[0]
+    meter = client.v1.billing.meters.create(
+        {"display_name": "Calls", "event_name": "calls", "default_aggregation": {"formula": "sum"}}
+    )
+    event = client.v1.events.list({"type": "customer.created"}).data[0]
+    for path, name, cls in (
+        (f"/v1/payment_methods/{pm.id}", "payment_method", stripe.PaymentMethod),
+        (f"/v1/billing/meters/{meter.id}", "billing.meter", stripe.billing.Meter),
+        (f"/v1/events/{event.id}", "event", stripe.Event),
+    ):
+        ours = raw_get(client, path)
+        reference = dict(fixtures[name])
+        if name == "event":
+            reference.pop("data")
+        assert shape_problems(ours, reference, cls) == [], name
+    assert pm.card.last4 == "4242" and pm.customer == customer.id
     assert endpoint.secret.startswith("whsec_")
     assert "secret" not in client.v1.webhook_endpoints.retrieve(endpoint.id)

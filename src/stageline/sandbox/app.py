@@ -193,10 +193,17 @@ class SandboxApi:
                 if saved[0] != fingerprint:
                     raise idempotency_error(key)
                 return saved[1], saved[2], {"Idempotent-Replayed": "true"}
-        with self.store.transaction():
-            body = dumps(self._versioned(ctx, route.handler(ctx)))
-            if key:
-                self.store.save_idempotent_response(api_key, key, fingerprint, 200, body, ctx.now)
+        try:
+            with self.store.transaction():
+                body = dumps(self._versioned(ctx, route.handler(ctx)))
+                if key:
+                    self.store.save_idempotent_response(
+                        api_key, key, fingerprint, 200, body, ctx.now
+                    )
+        except BaseException:
+            if self.services is not None:
+                self.services.after_rollback()
+            raise
         if self.services is not None:
             self.services.after_write()
         return 200, body, {"Idempotency-Key": key} if key else {}

@@ -70,6 +70,8 @@ class SandboxConfig:
     """Seconds to wait before each retry of a failed webhook delivery (Stripe retries a
     sandbox delivery three times over a few hours; the sandbox compresses that)."""
     webhook_timeout: float = 10.0
+    webhook_concurrency: int = 4
+    """Deliveries in flight at once (Stripe sends concurrently, in no guaranteed order)."""
     dunning_retry_days: tuple[int, ...] = (3, 5, 7)
     """Days between a failed renewal payment and each retry (Stripe's default schedule
     retries a few times within about two weeks)."""

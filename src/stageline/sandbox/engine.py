@@ -69,5 +69,9 @@ class Engine:
         """A write committed: let the webhook dispatcher send what it queued."""
         self.webhooks.wake()
 
+    def after_rollback(self) -> None:
+        """A write failed and was rolled back: forget the deliveries it staged."""
+        self.webhooks.discard_staged()
+
     def close(self) -> None:
         self.webhooks.close()

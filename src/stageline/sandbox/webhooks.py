@@ -80,7 +80,7 @@ class WebhookDispatcher:
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._client = httpx.Client(timeout=config.webhook_timeout)
 
     def enqueue(self, event: Obj, endpoints: list[Obj]) -> None:
@@ -90,6 +90,12 @@ class WebhookDispatcher:
                 self._staged.append(
                     Delivery(time.monotonic(), next(self._order), event["id"], endpoint["id"])
                 )
+
+    def discard_staged(self) -> None:
+        """Drop deliveries staged by a write that was rolled back."""
+        with self._cond:
+            self._staged.clear()
+            self._cond.notify_all()
 
     def wake(self) -> None:
         with self._cond:
@@ -103,11 +109,13 @@ class WebhookDispatcher:
                 delivery = by_id[key]
                 delivery.order = next(self._order)
                 heapq.heappush(self._queue, delivery)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="stageline-sandbox-webhooks", daemon=True
-                )
-                self._thread.start()
+            if not self._threads:
+                for n in range(max(1, self.config.webhook_concurrency)):
+                    thread = threading.Thread(
+                        target=self._run, name=f"stageline-sandbox-webhooks-{n}", daemon=True
+                    )
+                    thread.start()
+                    self._threads.append(thread)
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -125,8 +133,8 @@ class WebhookDispatcher:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(2.0)
+        for thread in self._threads:
+            thread.join(2.0)
         self._client.close()
 
     def _run(self) -> None:

@@ -171,3 +171,27 @@ def test_stripe_version_header_renders_older_shapes(seeded_sandbox: SandboxHandl
     assert spec_problems(raw, "subscription") == []
     invoice = old.v1.invoices.list({"limit": 1}).data[0]
     assert "subscription" in invoice and "parent" not in invoice
+
+
+def test_a_rolled_back_write_delivers_nothing(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    handle, client = _start(sandbox_factory, clock=lambda: START)
+    price = monthly_price(client)
+    _, customer = clocked_customer(client, "pm_card_chargeCustomerFail")
+    with webhook_receiver() as receiver:
+        client.v1.webhook_endpoints.create({"url": receiver.url, "enabled_events": ["*"]})
+        try:
+            client.v1.subscriptions.create(
+                {
+                    "customer": customer.id,
+                    "items": [{"price": price.id}],
+                    "payment_behavior": "error_if_incomplete",
+                }
+            )
+        except stripe.CardError:
+            pass
+        else:
+            raise AssertionError("a declined card must fail error_if_incomplete")
+        assert handle.app.state.engine.webhooks.wait_idle(5.0)
+        assert receiver.calls == 0
+    assert client.v1.subscriptions.list({"status": "all"}).data == []
+    assert not client.v1.events.list({"type": "customer.subscription.created"}).data

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from stageline.sandbox.events import Origin
 from stageline.sandbox.ids import new_id
+from stageline.sandbox.lines import compact_line
 from stageline.sandbox.payments import charge_outcome
 from stageline.sandbox.pricing import amount_for, discount_amount
-from stageline.sandbox.shapes import Obj, compact_line, invoice_prefix
+from stageline.sandbox.shapes import Obj, invoice_prefix
 from stageline.sandbox.store import Filter
 from stageline.sandbox.timeline import DAY
 

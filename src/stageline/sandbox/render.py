@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from stageline.sandbox.errors import invalid_request
+from stageline.sandbox.lines import full_line
 from stageline.sandbox.shapes import (
     Obj,
     deleted_stub,
-    full_line,
     plan_from_price,
     with_defaults,
 )

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stageline.sandbox.ids import IdFactory
+from stageline.sandbox.lines import compact_line
 from stageline.sandbox.seed_catalog import Catalog
-from stageline.sandbox.shapes import Obj, compact_line, invoice_prefix
+from stageline.sandbox.shapes import Obj, invoice_prefix
 from stageline.sandbox.timeline import DAY, add_interval, period_containing
 
 HOUR = 3_600

@@ -313,67 +313,6 @@ def with_defaults(obj_type: str, stored: Obj) -> Obj:
     return merged
 
 
-def compact_line(
-    line_id: str,
-    invoice_id: str,
-    *,
-    amount: int,
-    currency: str,
-    description: str,
-    period: tuple[int, int],
-    quantity: int,
-    subscription: str,
-    item: str,
-    price: str,
-    product: str,
-    unit_amount_decimal: str | None,
-    discount_amounts: list[Obj] | None = None,
-) -> Obj:
-    """A subscription invoice line as stored: what :func:`full_line` needs, nothing more."""
-    line: Obj = {
-        "id": line_id,
-        "invoice": invoice_id,
-        "amount": amount,
-        "currency": currency,
-        "description": description,
-        "period": {"start": period[0], "end": period[1]},
-        "quantity": quantity,
-        "_sub": subscription,
-        "_si": item,
-        "_price": price,
-        "_product": product,
-        "_unit": unit_amount_decimal,
-    }
-    if discount_amounts:
-        line["discount_amounts"] = discount_amounts
-        line["discounts"] = [d["discount"] for d in discount_amounts]
-    return line
-
-
-def full_line(stored: Obj) -> Obj:
-    """A stored invoice line rendered with every field Stripe sends."""
-    line = with_defaults("line_item", stored)
-    line.setdefault("subtotal", line.get("amount"))
-    if "_sub" in stored:
-        line["parent"] = {
-            "type": "subscription_item_details",
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": stored["_sub"],
-                "subscription_item": stored["_si"],
-            },
-        }
-        line["pricing"] = {
-            "type": "price_details",
-            "price_details": {"price": stored["_price"], "product": stored["_product"]},
-            "unit_amount_decimal": stored["_unit"],
-        }
-    return line
-
-
 def invoice_prefix(customer_id: str) -> str:
     """A stable 8-character invoice number prefix per customer, as Stripe assigns one."""
     return f"{zlib.crc32(customer_id.encode()):08X}"

@@ -14,7 +14,12 @@ from stageline.cli.workspaces import JsonOpt, WorkspaceOpt
 from stageline.domain.money import Money
 from stageline.errors import InvalidInput
 from stageline.facts.users import user_detail
-from stageline.facts.views import account_detail, list_account_summaries, unmatched_customers
+from stageline.facts.views import (
+    account_detail,
+    list_account_summaries,
+    stage_label,
+    unmatched_customers,
+)
 from stageline.store.workspaces import find_workspace
 
 accounts_app = typer.Typer(help="Accounts with MRR, renewal date and stage.", no_args_is_help=True)
@@ -46,7 +51,7 @@ def _duration(seconds: int | None) -> str:
 
 
 def _stage(row: dict[str, Any]) -> str:
-    stage = row["stage"] or NO_STAGE
+    stage = stage_label(row["stage"], row.get("unmatched_statuses") or [])
     if row.get("unmatched_statuses"):
         stage += f" (uncovered: {', '.join(row['unmatched_statuses'])})"
     return stage

@@ -9,6 +9,7 @@ at read time from ``now``, which the caller passes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,18 @@ def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
         return None
     spent = time_in_stage([StageTransition(None, None, moment, None)], now)
     return None if spent is None else int(spent.total_seconds())
+
+
+def stage_label(stage: str | None, unmatched_statuses: Sequence[str]) -> str:
+    """What to show for a stage: its name, "no matching stage" when subscriptions exist that
+    no rule covers, or "no subscriptions".
+
+    >>> stage_label(None, ["paused"]), stage_label(None, []), stage_label("Trial", [])
+    ('no matching stage', 'no subscriptions', 'Trial')
+    """
+    if stage:
+        return stage
+    return "no matching stage" if unmatched_statuses else "no subscriptions"
 
 
 def account_summary(

@@ -14,7 +14,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from stageline.config import Settings
 from stageline.domain.money import Money
 from stageline.errors import AuthenticationFailed
-from stageline.facts.views import account_detail, list_account_summaries, unmatched_customers
+from stageline.facts.views import (
+    account_detail,
+    list_account_summaries,
+    stage_label,
+    unmatched_customers,
+)
 from stageline.store.connections import list_connections
 from stageline.store.workspaces import authenticate_api_key
 from stageline.web.deps import SESSION_WORKSPACE, SessionDep, SettingsDep, UiWorkspace
@@ -42,6 +47,9 @@ def _fact(value: Any, kind: str) -> str:
 
 templates.env.filters["duration"] = _duration
 templates.env.filters["fact"] = _fact
+templates.env.filters["stage_label"] = lambda row: stage_label(
+    row.get("stage"), row.get("unmatched_statuses") or []
+)
 router = APIRouter(include_in_schema=False)
 LOGIN_LINK_MAX_AGE = 24 * 3600
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,16 +157,7 @@ def accounts_import(
 
     Example: stageline accounts import accounts.csv
     """
-    with cli_errors():
-        rt = runtime()
-        result = operations.import_accounts(
-            rt.store, workspace_ref=workspace, csv_text=_read(path), now=rt.now()
-        )
-        data = {"created": result.created, "updated": result.updated}
-        if as_json:
-            print_json(data)
-        else:
-            console.print(f"Accounts: {result.created} created, {result.updated} updated.")
+    _import("Accounts", operations.import_accounts, path, workspace, as_json)
 
 
 @users_app.command("import")
@@ -174,16 +166,23 @@ def users_import(path: FileArg, workspace: WorkspaceOpt = None, as_json: JsonOpt
 
     Example: stageline users import users.csv
     """
+    _import("Users", operations.import_users, path, workspace, as_json)
+
+
+def _import(
+    what: str,
+    run: Callable[..., operations.Imported],
+    path: Path,
+    workspace: str | None,
+    as_json: bool,
+) -> None:
     with cli_errors():
         rt = runtime()
-        result = operations.import_users(
-            rt.store, workspace_ref=workspace, csv_text=_read(path), now=rt.now()
-        )
-        data = {"created": result.created, "updated": result.updated}
+        result = run(rt.store, workspace_ref=workspace, csv_text=_read(path), now=rt.now())
         if as_json:
-            print_json(data)
+            print_json({"created": result.created, "updated": result.updated})
         else:
-            console.print(f"Users: {result.created} created, {result.updated} updated.")
+            console.print(f"{what}: {result.created} created, {result.updated} updated.")
 
 
 @users_app.command("show")

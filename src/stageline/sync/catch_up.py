@@ -3,8 +3,10 @@
 A webhook missed while the endpoint was down is recovered here; overlap with webhooks is
 harmless because the inbox keeps one row per event id. The cursor (``SyncCursor`` named
 ``events``) is set before the first backfill starts, so nothing changed during the backfill
-is lost. Stripe keeps events for 30 days: the result carries a warning as the cursor nears
-that window, and says so plainly once it is past it (then only a backfill closes the gap).
+is lost, and it only moves with the events Stripe returns (never with our own clock), a few
+minutes behind the newest one. Stripe keeps events for 30 days: the result carries a warning
+when the last complete catch-up nears that age, and says so plainly once it is past it
+(then only a backfill closes the gap).
 
 >>> result = catch_up_events(store, workspace_id="ws_1", connection_id="conn_1",  # doctest: +SKIP
 ...                          gateway=gateway, now=datetime.now(UTC))
@@ -39,8 +41,8 @@ EVENTS_CURSOR = "events"
 EVENT_RETENTION_SECONDS = 30 * 86_400
 WARN_AFTER_SECONDS = 25 * 86_400
 OVERLAP_SECONDS = 300
-"""Each catch-up re-lists this much before the last one began: events can appear in the list
-a moment after they are created, and clocks drift."""
+"""Each catch-up re-lists this much before the newest event it saw: an event can appear in
+the list a moment after events created later (and test clocks emit events in the past)."""
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,27 @@ def ensure_events_cursor(session: Session, *, connection_id: str, now: datetime)
     return since
 
 
-def window_warning(since: int, now: datetime) -> str | None:
-    """A warning when events since ``since`` are about to fall (or fell) out of Stripe's window."""
-    age = int(now.timestamp()) - since
+def window_warning(last_success: int, now: datetime) -> str | None:
+    """A warning when events since ``last_success`` (the last catch-up that went through,
+    or the cursor's start) are about to fall, or fell, out of Stripe's 30-day window."""
+    age = int(now.timestamp()) - last_success
     if age > EVENT_RETENTION_SECONDS:
         return (
-            f"events cursor is {age // 86_400} days old, past Stripe's 30-day window: "
+            f"no events catch-up for {age // 86_400} days, past Stripe's 30-day window: "
             "events may be lost, run a backfill (stageline sync)"
         )
     if age > WARN_AFTER_SECONDS:
         return (
-            f"events cursor is {age // 86_400} days old; Stripe keeps events 30 days: "
+            f"no events catch-up for {age // 86_400} days; Stripe keeps events 30 days: "
             "check the worker and the Stripe key"
         )
     return None
+
+
+def last_success(value: dict[str, Any]) -> int | None:
+    """When the events were last known complete: the last catch-up, else the cursor's start."""
+    found = value.get("checked_at") or value.get("since")
+    return int(found) if found is not None else None
 
 
 def catch_up_events(
@@ -114,7 +123,9 @@ def catch_up_events(
     with store.session() as session:
         get_connection(session, workspace_id=workspace_id, connection_id=connection_id)
         since = ensure_events_cursor(session, connection_id=connection_id, now=now)
-    warning = window_warning(since, now)
+        cursor = load_cursor(session, connection_id=connection_id, name=EVENTS_CURSOR)
+        complete_at = last_success(cursor.value if cursor is not None else {}) or since
+    warning = window_warning(complete_at, now)
     if warning:
         log.warning("connection %s: %s", connection_id, warning)
     started = int(now.timestamp())
@@ -150,9 +161,12 @@ def catch_up_events(
     with store.session() as session:
         previous = load_cursor(session, connection_id=connection_id, name=EVENTS_CURSOR)
         value = dict(previous.value) if previous is not None else {}
-        value.update(since=max(since, started - OVERLAP_SECONDS), checked_at=started)
-        value.update(warning=warning, listed=listed, new=new)
+        value.update(checked_at=started, warning=warning, listed=listed, new=new)
         if newest is not None:
-            value.update(last_event_created=newest[0], last_event_id=newest[1])
+            value.update(
+                since=max(since, newest[0] - OVERLAP_SECONDS),
+                last_event_created=newest[0],
+                last_event_id=newest[1],
+            )
         save_cursor(session, connection_id=connection_id, name=EVENTS_CURSOR, value=value, now=now)
     return CatchUpResult(listed=listed, new=new, since=since, warning=warning)

@@ -151,17 +151,34 @@ def pending_workspaces(session: Session) -> list[str]:
     return [workspace_id for workspace_id, _ in sorted(rows, key=lambda row: row[1])]
 
 
-def claim_events(session: Session, *, workspace_id: str, limit: int) -> list[StripeEvent]:
-    """Lock up to ``limit`` pending events of a workspace, oldest (by ``created``) first."""
+def claim_events(
+    session: Session, *, workspace_id: str, limit: int, ids: Sequence[int] | None = None
+) -> list[StripeEvent]:
+    """Lock up to ``limit`` pending events of a workspace (only ``ids`` if given), oldest (by
+    ``created``) first; without the lock (``peek_events``) to look before claiming."""
     query = (
         select(StripeEvent)
         .where(StripeEvent.workspace_id == workspace_id, StripeEvent.status == PENDING)
         .order_by(StripeEvent.created, StripeEvent.id)
         .limit(limit)
     )
+    if ids is not None:
+        query = query.where(StripeEvent.id.in_(list(ids)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
+
+
+def peek_events(session: Session, *, workspace_id: str, limit: int) -> list[StripeEvent]:
+    """The pending events ``claim_events`` would take, read without locking them."""
+    return list(
+        session.scalars(
+            select(StripeEvent)
+            .where(StripeEvent.workspace_id == workspace_id, StripeEvent.status == PENDING)
+            .order_by(StripeEvent.created, StripeEvent.id)
+            .limit(limit)
+        )
+    )
 
 
 def note_failure(session: Session, *, event_pk: int, error: str, give_up: bool) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stageline.errors import InvalidInput, StripeError
+from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.store.connections import list_connections
 from stageline.store.db import Store
@@ -37,13 +37,23 @@ from stageline.store.models import (
     FactChange,
     StripeConnection,
     StripeEvent,
+    StripeObject,
     Workspace,
 )
+from stageline.stripe_api import mapping
 from stageline.stripe_api.client import StripeGateway
-from stageline.sync.apply import Applied, Refetch, apply_event
-from stageline.sync.events import FACT_OBJECT_TYPES, UnreadableObject
-from stageline.sync.inbox import UNREADABLE, claim_events, note_failure, pending_workspaces
-from stageline.sync.locks import lock_workspace, log, with_retries
+from stageline.sync.apply import Applied, apply_event, doubtful_objects
+from stageline.sync.events import FACT_OBJECT_TYPES, UnreadableObject, plan_for, target_id
+from stageline.sync.fetcher import ObjectFetcher
+from stageline.sync.inbox import (
+    APPLIED,
+    UNREADABLE,
+    claim_events,
+    note_failure,
+    peek_events,
+    pending_workspaces,
+)
+from stageline.sync.locks import lock_workspace, log
 
 GatewayFor = Callable[[StripeConnection], StripeGateway | None]
 AfterApply = Callable[[StripeEvent], None]
@@ -153,18 +163,27 @@ class _BatchRunner:
 
     def run(self, limit: int, result: InboxResult, after_apply: AfterApply | None) -> int:
         with self.store.session() as session:
-            if not lock_workspace(session, workspace_id=self.workspace_id, wait=False):
-                return 0
-            events = claim_events(session, workspace_id=self.workspace_id, limit=limit)
-            if not events:
-                return 0
+            peeked = peek_events(session, workspace_id=self.workspace_id, limit=limit)
             connections = {
                 c.id: c for c in list_connections(session, workspace_id=self.workspace_id)
             }
+            if not peeked:
+                return 0
+            fetchers = self._prefetch(session, peeked, connections)
+        with self.store.session() as session:
+            if not lock_workspace(session, workspace_id=self.workspace_id, wait=False):
+                return 0
+            events = claim_events(
+                session, workspace_id=self.workspace_id, limit=limit, ids=[e.id for e in peeked]
+            )
             touched: list[tuple[str, Applied]] = []
-            for row in events:
-                connection = connections[row.connection_id]
-                applied = self._apply(session, connection, row)
+            parsed = [_parsed(row) for row in events]
+            last_of = _last_event_of_each_object(events, parsed)
+            for index, row in enumerate(events):
+                connection = session.get_one(StripeConnection, row.connection_id)
+                fetcher = fetchers.get(row.connection_id)
+                covered = _covered(index, row, parsed[index], last_of, fetcher)
+                applied = covered or self._apply(session, connection, row, fetcher)
                 row.status, row.error = applied.status, None
                 if applied.status == UNREADABLE:
                     row.error = applied.note
@@ -179,36 +198,42 @@ class _BatchRunner:
             result.count(applied)
         return len(events)
 
-    def _apply(self, session: Session, connection: StripeConnection, row: StripeEvent) -> Applied:
+    def _prefetch(
+        self,
+        session: Session,
+        peeked: list[StripeEvent],
+        connections: dict[str, StripeConnection],
+    ) -> dict[str, ObjectFetcher]:
+        """Fetch, before locking anything, what the batch may need to re-fetch."""
+        fetchers: dict[str, ObjectFetcher] = {}
+        for connection_id in {e.connection_id for e in peeked}:
+            if connection_id not in self._gateways:
+                self._gateways[connection_id] = self._gateway_for(connections[connection_id])
+            gateway = self._gateways[connection_id]
+            if gateway is None:
+                continue
+            events = [_parsed(e) for e in peeked if e.connection_id == connection_id]
+            wanted = doubtful_objects(
+                [e for e in events if e is not None], _watermarks(session, connection_id, events)
+            )
+            fetcher = ObjectFetcher(gateway, sleep=self._sleep)
+            fetcher.prefetch(wanted)
+            fetchers[connection_id] = fetcher
+        return fetchers
+
+    def _apply(
+        self,
+        session: Session,
+        connection: StripeConnection,
+        row: StripeEvent,
+        fetcher: ObjectFetcher | None,
+    ) -> Applied:
         try:
             event = json.loads(row.payload)
-            return apply_event(
-                session, connection=connection, event=event, refetch=self._refetch(connection)
-            )
+            return apply_event(session, connection=connection, event=event, refetch=fetcher)
         except (UnreadableObject, json.JSONDecodeError) as exc:
             log.warning("event %s (%s) kept raw, not applied: %s", row.event_id, row.type, exc)
             return Applied(status=UNREADABLE, note=str(exc)[:500])
-
-    def _refetch(self, connection: StripeConnection) -> Refetch | None:
-        if connection.id not in self._gateways:
-            self._gateways[connection.id] = self._gateway_for(connection)
-        gateway = self._gateways[connection.id]
-        if gateway is None:
-            return None
-        sleep = self._sleep
-
-        def refetch(endpoint: str, object_id: str, expand: list[str]) -> dict[str, Any] | None:
-            params = {"expand": expand} if expand else None
-            try:
-                return with_retries(
-                    lambda: gateway.retrieve(endpoint, object_id, params),
-                    sleep=sleep,
-                    what=f"re-fetch of {object_id}",
-                )
-            except InvalidInput:
-                return None  # gone from Stripe (404): apply what the event said
-
-        return refetch
 
     def _refresh_facts(self, session: Session, touched: list[tuple[str, Applied]]) -> None:
         relevant = [
@@ -240,6 +265,81 @@ class _BatchRunner:
             )
             if give_up:
                 result.failed += 1
+
+
+def _target(event: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    """``(connection-free key) endpoint, object type, id`` an event is about, if any."""
+    if event is None:
+        return None
+    plan = plan_for(str(event.get("type", "")))
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if plan.object_type is None or plan.endpoint is None or not isinstance(obj, dict):
+        return None
+    try:
+        return plan.endpoint, plan.object_type, target_id(plan, obj)
+    except UnreadableObject:
+        return None
+
+
+def _last_event_of_each_object(
+    rows: list[StripeEvent], parsed: list[dict[str, Any] | None]
+) -> dict[tuple[str, str, str, str], int]:
+    """``(connection, endpoint, type, id) -> index`` of the batch's last event about it."""
+    last: dict[tuple[str, str, str, str], int] = {}
+    for index, (row, event) in enumerate(zip(rows, parsed, strict=True)):
+        target = _target(event)
+        if target is not None:
+            last[(row.connection_id, *target)] = index
+    return last
+
+
+def _covered(
+    index: int,
+    row: StripeEvent,
+    event: dict[str, Any] | None,
+    last_of: dict[tuple[str, str, str, str], int],
+    fetcher: ObjectFetcher | None,
+) -> Applied | None:
+    """An event whose object was re-fetched for this batch is served by that copy, which the
+    batch's last event about the object applies (with the newest watermark); earlier ones
+    are done without writing."""
+    target = _target(event)
+    if target is None or fetcher is None or not fetcher.holds(target[0], target[2]):
+        return None
+    if last_of[(row.connection_id, *target)] == index:
+        return None
+    if event is not None and plan_for(str(event.get("type", ""))).deleted:
+        return None
+    return Applied(
+        status=APPLIED, object_type=target[1], object_id=target[2], note="covered by re-fetch"
+    )
+
+
+def _parsed(row: StripeEvent) -> dict[str, Any] | None:
+    try:
+        event = json.loads(row.payload)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _watermarks(
+    session: Session, connection_id: str, events: list[dict[str, Any] | None]
+) -> dict[tuple[str, str], int]:
+    """The held watermark of every object the events talk about (by id, any type)."""
+    ids: set[str] = set()
+    for event in events:
+        data = (event or {}).get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if isinstance(obj, dict):
+            ids.update(str(v) for v in (obj.get("id"), mapping.object_id(obj.get("customer"))) if v)
+    rows = session.execute(
+        select(StripeObject.object_type, StripeObject.stripe_id, StripeObject.watermark).where(
+            StripeObject.connection_id == connection_id, StripeObject.stripe_id.in_(sorted(ids))
+        )
+    )
+    return {(object_type, stripe_id): int(mark) for object_type, stripe_id, mark in rows}
 
 
 def _note_event_time(connection: StripeConnection, created: int) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from stageline.store.models import StripeConnection
 from stageline.sync.backfill import CHECKPOINT, LAST_BACKFILL
-from stageline.sync.catch_up import EVENTS_CURSOR, load_cursor, window_warning
+from stageline.sync.catch_up import EVENTS_CURSOR, last_success, load_cursor, window_warning
 from stageline.sync.inbox import FAILED, PENDING, UNREADABLE, inbox_summary, rejections
 from stageline.sync.sweep import SWEEP_CURSOR
 
@@ -52,8 +52,8 @@ def connection_status(
     inbox = inbox_summary(session, connection_id=connection.id)
     counts = inbox["counts"]
     events_cursor = cursors[EVENTS_CURSOR]
-    since = events_cursor.get("since")
-    warning = window_warning(int(since), now) if since is not None else None
+    complete_at = last_success(events_cursor)
+    warning = window_warning(complete_at, now) if complete_at is not None else None
     last = cursors[LAST_BACKFILL]
     return {
         "id": connection.id,

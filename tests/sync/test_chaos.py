@@ -1,0 +1,307 @@
+"""Chaos: a scripted lifecycle of ~200 subscriptions reaches Stageline through shuffled,
+duplicated and dropped webhooks, same-second bursts, 429/500 storms on every read, a backfill
+running while the script changes things, and a worker killed mid-batch. In the end the
+mirror and the facts equal a clean backfill of the same sandbox, and every event was applied
+exactly once.
+
+The sandbox runs in its own process (:mod:`tests.sync.sandbox_process`); Stageline's web app
+receives the deliveries on a real port, its worker runs in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+
+from stageline.config import Settings
+from stageline.errors import StagelineError, StripeError
+from stageline.facts import recompute_facts
+from stageline.operations import connect_stripe, import_accounts
+from stageline.sandbox import SANDBOX_API_KEY
+from stageline.store.db import Store
+from stageline.store.models import (
+    Account,
+    AccountFacts,
+    FactChange,
+    StripeEvent,
+    StripeObject,
+    Workspace,
+)
+from stageline.store.workspaces import create_workspace
+from stageline.stripe_api.client import StripeGateway
+from stageline.sync.backfill import run_backfill
+from stageline.sync.catch_up import catch_up_events
+from stageline.sync.process import process_inbox
+from stageline.sync.sweep import fingerprint, run_sweep
+from stageline.web import create_app
+from tests.sync.conftest import SEED_NOW, sandbox_gateway
+from tests.sync.lifecycle import Clock, Lifecycle
+from tests.sync.sandbox_process import sandbox_process
+from tests.sync.servers import serve_in_thread
+
+CUSTOMERS = 130
+KILL_AFTER = 400  # events applied before the worker is killed
+CATCH_UP_EVERY = 4.0  # seconds of real time between the worker's events catch-ups
+WEBHOOK_FAULTS = {
+    "webhook_drop_rate": 0.1,
+    "webhook_duplicate_rate": 0.2,
+    "webhook_reorder": True,
+    "random_seed": 7,
+}
+STORMS = {"error_rate": 0.1, "rate_limit_rate": 0.1, "random_seed": 8}
+
+
+def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+def _at(clock: Clock) -> datetime:
+    return datetime.fromtimestamp(clock.now, tz=UTC)
+
+
+class Killed(BaseException):
+    """The worker process dies: nothing in Stageline catches this."""
+
+
+class ChaosWorker(threading.Thread):
+    """The worker: events catch-up and inbox in a loop; killed once mid-batch, restarted."""
+
+    def __init__(
+        self, store: Store, gateway: StripeGateway, clock: Clock, ids: tuple[str, str]
+    ) -> None:
+        super().__init__(name="chaos-worker", daemon=True)
+        self.store, self.gateway, self.clock = store, gateway, clock
+        self.workspace_id, self.connection_id = ids
+        self.stopping = threading.Event()
+        self.applies = 0
+        self.kills = 0
+        self.errors: list[BaseException] = []
+        self._last_catch_up = 0.0
+
+    def after_apply(self, _row: StripeEvent) -> None:
+        self.applies += 1
+        if self.applies == KILL_AFTER:
+            raise Killed
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                if time.monotonic() - self._last_catch_up > CATCH_UP_EVERY:
+                    self._last_catch_up = time.monotonic()
+                    self.catch_up()
+                self.apply(after_apply=self.after_apply)
+            except Killed:
+                self.kills += 1  # a new worker starts where the old one died
+            except BaseException as exc:
+                self.errors.append(exc)
+            self.stopping.wait(0.3)
+
+    def catch_up(self) -> None:
+        with contextlib.suppress(StripeError):  # a storm: the next turn lists again
+            catch_up_events(
+                self.store,
+                workspace_id=self.workspace_id,
+                connection_id=self.connection_id,
+                gateway=self.gateway,
+                now=_at(self.clock),
+                sleep=_no_sleep,
+            )
+
+    def apply(self, after_apply: Any = None) -> None:
+        process_inbox(
+            self.store,
+            now=_at(self.clock),
+            gateway_for=lambda _c: self.gateway,
+            after_apply=after_apply,
+            sleep=_no_sleep,
+        )
+
+
+def _backfill_until_done(store: Store, ids: tuple[str, str], url: str, now: datetime) -> None:
+    for _attempt in range(10):
+        try:
+            run_backfill(
+                store,
+                workspace_id=ids[0],
+                connection_id=ids[1],
+                gateway=[sandbox_gateway(url), sandbox_gateway(url)],
+                now=now,
+                sleep=_no_sleep,
+            )
+            return
+        except StripeError:
+            continue  # resumes from its checkpoint
+    raise AssertionError("the backfill never finished")
+
+
+def _mirror(store: Store, workspace_id: str) -> dict[str, str]:
+    with store.session() as session:
+        rows = session.scalars(
+            select(StripeObject).where(StripeObject.workspace_id == workspace_id)
+        )
+        # Stripe keeps only a stub of a deleted object: its deletion is what both can know
+        return {
+            f"{r.object_type}:{r.stripe_id}": "deleted"
+            if r.deleted
+            else fingerprint(r.object_type, r.data)
+            for r in rows
+        }
+
+
+def _facts(store: Store, workspace_id: str, now: datetime) -> dict[str, tuple[Any, ...]]:
+    with store.session() as session:  # computed at the same moment in both workspaces
+        recompute_facts(
+            session,
+            workspace=session.get_one(Workspace, workspace_id),
+            now=now,
+            cause="test-compare",
+        )
+        rows = session.execute(
+            select(Account.external_id, AccountFacts)
+            .join(AccountFacts, AccountFacts.account_id == Account.id)
+            .where(Account.workspace_id == workspace_id)
+        )
+        return {
+            ext: (
+                f.mrr_amount,
+                f.mrr_currency,
+                f.stage,
+                f.renewal_date,
+                f.ends_at,
+                tuple(f.customer_ids),
+            )
+            for ext, f in rows
+        }
+
+
+def _workspace(store: Store, name: str, now: datetime) -> str:
+    with store.session() as session:
+        workspace_id = create_workspace(session, name=name).workspace.id
+    csv = "external_id,name\n" + "".join(f"acct-{n},Account {n}\n" for n in range(CUSTOMERS))
+    import_accounts(store, workspace_ref=name, csv_text=csv, now=now)
+    return workspace_id
+
+
+def test_chaos_ends_equal_to_a_clean_backfill(store: Store, settings: Settings) -> None:
+    with sandbox_process(
+        start=SEED_NOW, scripted_faults=WEBHOOK_FAULTS, stormy_faults=STORMS
+    ) as sandbox:
+        clock = sandbox.clock
+        client = stripe.StripeClient(
+            SANDBOX_API_KEY, max_network_retries=2, base_addresses={"api": sandbox.scripted_url}
+        )
+        life = Lifecycle(client, clock)
+        life.catalog()
+        workspace_id = _workspace(store, "Chaos", _at(clock))
+        with serve_in_thread(create_app(settings, store=store)) as web_url:
+            connected = connect_stripe(
+                store,
+                settings.model_copy(update={"public_url": web_url}),
+                workspace_ref="Chaos",
+                api_key=SANDBOX_API_KEY,
+                api_base=sandbox.scripted_url,
+                now=_at(clock),
+            )
+            assert connected.webhook_endpoint_id and connected.webhook_error is None
+            ids = (workspace_id, connected.connection_id)
+            worker = ChaosWorker(store, sandbox_gateway(sandbox.stormy_url), clock, ids)
+            worker.start()
+
+            life.subscribe(0, CUSTOMERS // 2)
+            clock.now += 1
+            backfill = threading.Thread(
+                target=_backfill_until_done, args=(store, ids, sandbox.stormy_url, _at(clock))
+            )
+            backfill.start()  # ... while the script goes on changing things
+            life.subscribe(CUSTOMERS // 2, CUSTOMERS - CUSTOMERS // 2)
+            life.churn(100)
+            backfill.join()
+            life.delete_customers(5)
+            life.advance(35)  # trials end, renewals, dunning, cancellations at period end
+            life.churn(40)
+            sandbox.wait_idle(10)  # then the endpoint goes down: the catch-up does the rest
+            worker.stopping.set()
+            worker.join(60)
+        assert not worker.is_alive() and not worker.errors, worker.errors
+        assert worker.kills == 1
+
+        for _turn in range(10):  # the last catch-up recovers the dropped deliveries
+            with contextlib.suppress(StagelineError):
+                catch_up_events(
+                    store,
+                    workspace_id=workspace_id,
+                    connection_id=ids[1],
+                    gateway=worker.gateway,
+                    now=_at(clock),
+                    sleep=_no_sleep,
+                )
+                break
+        worker.apply()
+        with store.session() as session:
+            pending = session.scalars(select(StripeEvent).where(StripeEvent.status == "pending"))
+            assert list(pending) == []
+
+        now = _at(clock)
+        sweep = run_sweep(
+            store,
+            workspace_id=workspace_id,
+            connection_id=ids[1],
+            gateway=sandbox_gateway(sandbox.stormy_url),
+            now=now,
+            sleep=_no_sleep,
+        )
+        clean_id = _workspace(store, "Clean", now)
+        clean = connect_stripe(
+            store,
+            settings,
+            workspace_ref="Clean",
+            api_key=SANDBOX_API_KEY,
+            api_base=sandbox.scripted_url,
+            register_webhook=False,
+            now=now,
+        )
+        run_backfill(
+            store,
+            workspace_id=clean_id,
+            connection_id=clean.connection_id,
+            gateway=sandbox_gateway(sandbox.scripted_url),
+            now=now,
+        )
+
+        # the same objects in the same state, and the same facts per account
+        chaotic, reference = _mirror(store, workspace_id), _mirror(store, clean_id)
+        assert chaotic.keys() == reference.keys()
+        assert {k for k in chaotic if chaotic[k] != reference[k]} == set()
+        assert _facts(store, workspace_id, now) == _facts(store, clean_id, now)
+        assert sweep.total_drift == 0, sweep.drift
+
+        # every event emitted since connecting, held once and applied exactly once
+        listing = client.v1.events.list({"created": {"gte": SEED_NOW}, "limit": 100})
+        emitted = {e.id for e in listing.auto_paging_iter()}
+        with store.session() as session:
+            rows = list(
+                session.scalars(select(StripeEvent).where(StripeEvent.workspace_id == workspace_id))
+            )
+            causes = Counter(
+                (c.account_id, c.kind, c.cause)
+                for c in session.scalars(
+                    select(FactChange).where(
+                        FactChange.workspace_id == workspace_id, FactChange.cause.like("evt_%")
+                    )
+                )
+            )
+        held = Counter(r.event_id for r in rows)
+        assert emitted <= set(held) and max(held.values()) == 1
+        assert {(r.status, r.attempts) for r in rows} <= {("applied", 1), ("ignored", 1)}
+        assert causes and max(causes.values()) == 1
+        attempts = sandbox.attempts()
+        assert any(status is None for _e, _a, status in attempts), "some deliveries dropped"
+        assert len(attempts) > len({(e, a) for e, a, _s in attempts}), "some duplicated"
+        assert len(life.subs) >= 150

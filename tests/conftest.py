@@ -22,7 +22,17 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
 def _worker_schema() -> str:
-    return "stageline_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """One schema per test process, so parallel workers and parallel runs never collide."""
+    return f"stageline_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
+def _drop_schema(schema: str) -> None:
+    admin = Store.connect(POSTGRES_URL)
+    try:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
 
 
 def _postgres_url_with_schema(url: str, schema: str) -> str:
@@ -46,6 +56,7 @@ def postgres_store() -> Iterator[Store]:
     store.migrate()
     yield store
     store.dispose()
+    _drop_schema(schema)
 
 
 def _truncate(store: Store) -> None:

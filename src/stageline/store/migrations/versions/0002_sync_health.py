@@ -36,9 +36,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("digest"),
     )
     with op.batch_alter_table("stripe_app_signatures", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_stripe_app_signatures_timestamp", ["timestamp"], unique=False
-        )
+        batch_op.create_index("ix_stripe_app_signatures_timestamp", ["timestamp"], unique=False)
     with op.batch_alter_table("stripe_connections", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stripe_app_user_id", sa.String(length=80), nullable=True))
 

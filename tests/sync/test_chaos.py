@@ -46,7 +46,7 @@ from tests.sync.lifecycle import Clock, Lifecycle
 from tests.sync.sandbox_process import sandbox_process
 from tests.sync.servers import serve_in_thread
 
-CUSTOMERS = 130
+CUSTOMERS = 120
 KILL_AFTER = 400  # events applied before the worker is killed
 CATCH_UP_EVERY = 4.0  # seconds of real time between the worker's events catch-ups
 WEBHOOK_FAULTS = {
@@ -101,7 +101,7 @@ class ChaosWorker(threading.Thread):
                 self.kills += 1  # a new worker starts where the old one died
             except BaseException as exc:
                 self.errors.append(exc)
-            self.stopping.wait(0.3)
+            self.stopping.wait(1.0)
 
     def catch_up(self) -> None:
         with contextlib.suppress(StripeError):  # a storm: the next turn lists again
@@ -304,4 +304,4 @@ def test_chaos_ends_equal_to_a_clean_backfill(store: Store, settings: Settings) 
         attempts = sandbox.attempts()
         assert any(status is None for _e, _a, status in attempts), "some deliveries dropped"
         assert len(attempts) > len({(e, a) for e, a, _s in attempts}), "some duplicated"
-        assert len(life.subs) >= 150
+        assert len(life.subs) >= 140

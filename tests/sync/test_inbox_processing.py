@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -282,3 +283,56 @@ def test_each_fact_change_names_the_event_behind_it(linked: Linked) -> None:
     )
     _process(linked)
     assert ("mrr", "evt_up") in {(kind, cause) for _a, kind, cause in _causes(linked)}
+
+
+def test_concurrent_workers_apply_each_event_exactly_once(store: Store, settings: Settings) -> None:
+    acme = link_workspace(store, settings, name="Acme")
+    globex = link_workspace(store, settings, name="Globex")
+    for linked in (acme, globex):
+        _deliver(
+            linked,
+            *[event(f"evt_c{n}", "customer.created", T + n, customer(n)) for n in range(1, 4)],
+        )
+        _deliver(
+            linked,
+            *[
+                event(
+                    f"evt_s{n}_{q}",
+                    "customer.subscription.updated",
+                    T + 10 + q,
+                    subscription(n, quantity=q),
+                )
+                for n in range(1, 4)
+                for q in range(1, 21)
+            ],
+        )
+    results: list[InboxResult] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            results.append(
+                process_inbox(store, now=NOW, gateway_for=lambda _c: None, batch_size=25)
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    _process(acme)  # whatever a worker left because another held the lock
+    with store.session() as session:
+        rows = list(session.scalars(select(StripeEvent)))
+    assert len(rows) == 2 * (3 + 60)
+    assert {(r.status, r.attempts) for r in rows} == {("applied", 1)}
+    assert sum(r.processed for r in results) <= len(rows)
+    for linked in (acme, globex):
+        held = _held(linked, "subscription")
+        assert {k: v["items"]["data"][0]["quantity"] for k, v in held.items()} == {
+            "sub_1": 20,
+            "sub_2": 20,
+            "sub_3": 20,
+        }

@@ -118,6 +118,7 @@ def catch_up_events(
     gateway: StripeGateway,
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
+    attempts: int = 5,
 ) -> CatchUpResult:
     """List every event created since the cursor into the inbox, then move the cursor."""
     with store.session() as session:
@@ -137,6 +138,7 @@ def catch_up_events(
         page = with_retries(
             functools.partial(gateway.list_page, "events", params, starting_after=after),
             sleep=sleep,
+            attempts=attempts,
             what="events list",
         )
         events = [e for e in page.objects if isinstance(e.get("id"), str) and "created" in e]

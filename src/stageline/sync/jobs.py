@@ -31,6 +31,8 @@ INBOX_EVERY_SECONDS = 2.0
 SWEEP_CHECK_EVERY_SECONDS = 600.0
 SWEEP_EVERY_SECONDS = 86_400
 SWEEP_CONCURRENCY = 2
+CATCH_UP_ATTEMPTS = 3
+"""A catch-up gives up sooner than a backfill: the next one comes within a minute."""
 
 
 def _connections(store: Store) -> list[StripeConnection]:
@@ -83,6 +85,7 @@ def catch_up_all(store: Store, settings: Settings, now: datetime) -> dict[str, s
             connection_id=connection.id,
             gateway=gateway,
             now=now,
+            attempts=CATCH_UP_ATTEMPTS,
         )
         return f"listed {result.listed}, new {result.new}"
 

@@ -1,0 +1,144 @@
+"""Reconciliation sweep: what Stripe changed behind the mirror's back is found, repaired and
+counted per object type, and the counts show in the connection's status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import stripe
+
+from stageline.config import Settings
+from stageline.sandbox import (
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxHandle,
+    SandboxStore,
+    run_sandbox_in_thread,
+    seed,
+)
+from stageline.store.db import Store
+from stageline.store.mirror import load_objects, upsert_objects
+from stageline.store.models import StripeConnection
+from stageline.sync.backfill import run_backfill
+from stageline.sync.status import connection_status
+from stageline.sync.sweep import run_sweep
+from tests.sync.conftest import SEED_NOW, SMALL, Linked, link_workspace, sandbox_gateway
+
+
+@pytest.fixture
+def writable_sandbox() -> Iterator[SandboxHandle]:
+    store = SandboxStore()
+    seed(store, customers=SMALL[0], random_seed=SMALL[1], now=SEED_NOW)
+    handle = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=store)
+    yield handle
+    handle.stop()
+
+
+def _held(linked: Linked, object_type: str) -> dict[str, tuple[bool, dict[str, object]]]:
+    with linked.store.session() as session:
+        rows = load_objects(session, workspace_id=linked.workspace_id, object_type=object_type)
+        return {r.stripe_id: (r.deleted, r.data) for r in rows}
+
+
+def test_a_sweep_repairs_and_counts_drift(
+    store: Store, settings: Settings, writable_sandbox: SandboxHandle
+) -> None:
+    url = writable_sandbox.url
+    client = stripe.StripeClient(SANDBOX_API_KEY, base_addresses={"api": url})
+    doomed = client.v1.products.create({"name": "Short-lived"})
+    linked = link_workspace(store, settings, api_base=url, seeded=SMALL)
+    run_backfill(
+        store,
+        workspace_id=linked.workspace_id,
+        connection_id=linked.connection_id,
+        gateway=sandbox_gateway(url),
+        now=datetime.now(UTC),  # the sandbox writes at the wall clock
+    )
+    with store.session() as session:  # an object the mirror holds but Stripe never had
+        connection = session.get_one(StripeConnection, linked.connection_id)
+        upsert_objects(
+            session,
+            connection=connection,
+            object_type="coupon",
+            objects=[{"id": "ghost", "object": "coupon", "created": SEED_NOW - 99}],
+            watermark=SEED_NOW,
+        )
+
+    # changes that never reached Stageline (no webhook, no catch-up)
+    client.v1.products.delete(doomed.id)
+    newcomer = client.v1.customers.create({"email": "new@example.test"})
+    active = next(s for s in client.v1.subscriptions.list({"status": "active"}).data)
+    item = active["items"].data[0]
+    client.v1.subscriptions.update(
+        active.id, {"items": [{"id": item.id, "quantity": (item.quantity or 1) + 4}]}
+    )
+
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    result = run_sweep(
+        store,
+        workspace_id=linked.workspace_id,
+        connection_id=linked.connection_id,
+        gateway=sandbox_gateway(url),
+        now=later,
+    )
+    assert result.drift["customer"] == {"missing": 1, "changed": 0, "deleted": 0}
+    assert result.drift["subscription"] == {"missing": 0, "changed": 1, "deleted": 0}
+    assert result.drift["product"] == {"missing": 0, "changed": 0, "deleted": 1}
+    assert result.drift["coupon"] == {"missing": 0, "changed": 0, "deleted": 1}
+    assert result.drift["price"] == {"missing": 0, "changed": 0, "deleted": 0}
+    assert result.checked > 100
+
+    assert newcomer.id in _held(linked, "customer")
+    assert _held(linked, "product")[doomed.id][0] is True
+    assert _held(linked, "coupon")["ghost"][0] is True
+    repaired = _held(linked, "subscription")[active.id][1]
+    assert repaired["items"]["data"][0]["quantity"] == (item.quantity or 1) + 4  # type: ignore[index]
+
+    with store.session() as session:
+        status = connection_status(
+            session,
+            connection=session.get_one(StripeConnection, linked.connection_id),
+            now=later,
+            public_url="https://x.test",
+        )
+    assert status["drift"]["counts"]["subscription"]["changed"] == 1
+    assert status["drift"]["swept_at"] == int(later.timestamp())
+
+    again = run_sweep(
+        store,
+        workspace_id=linked.workspace_id,
+        connection_id=linked.connection_id,
+        gateway=sandbox_gateway(url),
+        now=later + timedelta(seconds=1),
+    )
+    assert again.total_drift == 0
+
+
+def test_a_sweep_never_deletes_what_appeared_after_it_began(
+    store: Store, settings: Settings, writable_sandbox: SandboxHandle
+) -> None:
+    url = writable_sandbox.url
+    linked = link_workspace(store, settings, api_base=url)
+    now = datetime.now(UTC)
+    with store.session() as session:  # heard of (by an event) after the sweep began
+        connection = session.get_one(StripeConnection, linked.connection_id)
+        upsert_objects(
+            session,
+            connection=connection,
+            object_type="customer",
+            objects=[
+                {"id": "cus_fresh", "object": "customer", "created": int(now.timestamp()) + 1}
+            ],
+            watermark=int(now.timestamp()) + 1,
+        )
+    result = run_sweep(
+        store,
+        workspace_id=linked.workspace_id,
+        connection_id=linked.connection_id,
+        gateway=sandbox_gateway(url),
+        now=now,
+    )
+    assert result.drift["customer"]["deleted"] == 0
+    assert _held(linked, "customer")["cus_fresh"][0] is False

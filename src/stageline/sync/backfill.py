@@ -154,26 +154,31 @@ class _Run:
         self.now = now
 
     def plan(self) -> None:
-        """Cut every list not planned yet into slices (a few cheap probes each)."""
+        """Cut every list not planned yet into slices (a few cheap probes each, the lists
+        side by side, one gateway each)."""
         parts = 1 if len(self.gateways) == 1 else len(self.gateways) * SLICES_PER_WORKER
-        for resource in BACKFILL_RESOURCES:
-            if resource.object_type in self.state["resources"]:
-                continue
+        todo = [r for r in BACKFILL_RESOURCES if r.object_type not in self.state["resources"]]
+        if not todo:
+            return
+
+        def plan_one(args: tuple[int, Resource]) -> list[Slice]:
+            index, resource = args
+            gateway = self.gateways[index % len(self.gateways)]
             filters = {k: v for k, v in resource.params.items() if k != "expand"}
 
-            def probe(
-                params: dict[str, Any],
-                endpoint: str = resource.endpoint,
-                filters: dict[str, Any] = filters,
-            ) -> Page:
+            def probe(params: dict[str, Any]) -> Page:
                 call = functools.partial(
-                    self.gateways[0].list_page, endpoint, {**filters, **params}
+                    gateway.list_page, resource.endpoint, {**filters, **params}
                 )
-                return with_retries(call, sleep=self.sleep, what=f"{endpoint} probe")
+                return with_retries(call, sleep=self.sleep, what=f"{resource.endpoint} probe")
 
-            pieces = plan_slices(probe, upper=self.watermark, parts=parts)
+            return plan_slices(probe, upper=self.watermark, parts=parts)
+
+        with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:
+            planned = list(pool.map(plan_one, enumerate(todo)))
+        for resource, pieces in zip(todo, planned, strict=True):
             self.state["resources"][resource.object_type] = [p.to_json() for p in pieces]
-            self._save()
+        self._save()
 
     def pending_tasks(self, tracker: ProgressTracker) -> list[SliceTask]:
         """Unfinished slices, interleaved across object types so all start early."""

@@ -2,8 +2,9 @@
 
 Stripe pages one list strictly one page after the other (``starting_after``), but lists
 filtered on disjoint ``created`` ranges are independent. A short list stays one slice; for a
-longer one, a few ``limit=1`` probes find how far back it reaches (doubling the look-back
-from its hundredth-newest object), and the span is cut into equal time slices, newest first.
+longer one, a few ``limit=1`` probes find how far back it reaches (looking 30 days, then four
+times further each time, behind its hundredth-newest object), and the span is cut into equal
+time slices, newest first.
 Each slice keeps its own cursor, so a resumed backfill continues every slice where it stopped.
 
 >>> from stageline.stripe_api.client import Page
@@ -26,7 +27,9 @@ from typing import Any
 from stageline.stripe_api.client import PAGE_SIZE, Page
 
 DAY = 86_400
-MAX_DOUBLINGS = 16
+FIRST_LOOK_BACK = 30 * DAY
+LOOK_BACK_GROWTH = 4
+MAX_LOOK_BACKS = 12
 
 Probe = Callable[[dict[str, Any]], Page]
 """``params -> page`` of the list being planned (the list's own filters already applied)."""
@@ -59,7 +62,9 @@ class Slice:
         )
 
 
-def plan_slices(probe: Probe, *, upper: int, parts: int, step: int = DAY) -> list[Slice]:
+def plan_slices(
+    probe: Probe, *, upper: int, parts: int, step: int = FIRST_LOOK_BACK
+) -> list[Slice]:
     """Slices covering every object created up to ``upper``, newest first."""
     if parts <= 1:
         return [Slice(lo=0, hi=upper)]
@@ -72,15 +77,16 @@ def plan_slices(probe: Probe, *, upper: int, parts: int, step: int = DAY) -> lis
 
 
 def _oldest_bound(probe: Probe, boundary: int, step: int) -> int:
-    """A time before which the list holds nothing, at most twice as far back as needed."""
+    """A time before which the list holds nothing: a few probes, each looking four times
+    further back (so at most four times as far back as needed; empty slices cost a call)."""
     look_back = step
-    for _ in range(MAX_DOUBLINGS):
+    for _ in range(MAX_LOOK_BACKS):
         candidate = boundary - look_back
         if candidate <= 0:
             return 0
         if not probe({"created": {"lt": candidate}, "limit": 1}).objects:
             return candidate
-        look_back *= 2
+        look_back *= LOOK_BACK_GROWTH
     return 0
 
 

@@ -12,7 +12,14 @@ from stageline.config import Settings
 from stageline.sandbox import SandboxHandle
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects
-from stageline.store.models import AccountFacts, FactChange, StripeConnection, StripeEvent
+from stageline.store.models import (
+    AccountFacts,
+    FactChange,
+    MrrMovement,
+    StageTransition,
+    StripeConnection,
+    StripeEvent,
+)
 from stageline.sync.inbox import record_event
 from stageline.sync.process import InboxResult, process_inbox
 from tests.sync.conftest import (
@@ -278,6 +285,11 @@ def test_each_fact_change_names_the_event_behind_it(linked: Linked) -> None:
     _process(linked)
     causes = {(kind, cause) for _a, kind, cause in _causes(linked)}
     assert ("mrr", "evt_one") in causes and ("mrr", "evt_two") in causes
+    with linked.store.session() as session:
+        movements = {m.cause for m in session.scalars(select(MrrMovement))}
+        transitions = {t.cause for t in session.scalars(select(StageTransition))}
+    assert movements == {"evt_one", "evt_two"}
+    assert {"evt_one", "evt_two"} <= transitions
     _deliver(
         linked, event("evt_up", "customer.subscription.updated", T + 3, subscription(2, quantity=6))
     )

@@ -32,6 +32,7 @@ from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.store.connections import list_connections
 from stageline.store.db import Store
+from stageline.store.facts import recredit_causes
 from stageline.store.models import (
     AccountFacts,
     FactChange,
@@ -351,7 +352,8 @@ def _note_event_time(connection: StripeConnection, created: int) -> None:
 def _credit_changes(
     session: Session, workspace_id: str, marker: str, relevant: list[tuple[str, Applied]]
 ) -> None:
-    """Credit each fact change of a batch to the latest event touching the account."""
+    """Credit each change of a batch (facts, MRR movements, stage transitions) to the latest
+    event touching the account."""
     changes = list(
         session.scalars(
             select(FactChange).where(
@@ -373,7 +375,9 @@ def _credit_changes(
         )
     }
     order = {event_id: index for index, (event_id, _) in enumerate(relevant)}
-    for change in changes:
-        customers = facts[change.account_id].customer_ids if change.account_id in facts else []
+    causes: dict[int, str] = {}
+    for account_id in {change.account_id for change in changes}:
+        customers = facts[account_id].customer_ids if account_id in facts else []
         candidates = [latest_by_customer[c] for c in customers if c in latest_by_customer]
-        change.cause = max(candidates, key=order.__getitem__) if candidates else fallback
+        causes[account_id] = max(candidates, key=order.__getitem__) if candidates else fallback
+    recredit_causes(session, workspace_id=workspace_id, marker=marker, causes=causes)

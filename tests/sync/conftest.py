@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
+from sqlalchemy import text
 
 from stageline.config import Settings
 from stageline.operations import import_accounts
@@ -26,8 +28,10 @@ from stageline.sandbox import (
 from stageline.security import SecretBox
 from stageline.store.connections import create_connection
 from stageline.store.db import Store
+from stageline.store.models import Base
 from stageline.store.workspaces import create_workspace
 from stageline.stripe_api.client import API_VERSION, StripeGateway
+from tests.conftest import POSTGRES_URL
 
 SEED_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 NOW = datetime.fromtimestamp(SEED_NOW, tz=UTC)
@@ -187,6 +191,29 @@ def signed_headers(
 ) -> dict[str, str]:
     header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
     return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Store]]:
+    """Every configured backend at once (SQLite, and PostgreSQL when configured), empty: for
+    a test that drives one expensive scenario into all of them side by side."""
+    sqlite_store = Store.connect(f"sqlite:///{tmp_path / 'every.db'}")
+    sqlite_store.migrate()
+    stores = [sqlite_store]
+    if POSTGRES_URL:
+        postgres: Store = request.getfixturevalue("postgres_store")
+        _empty(postgres)
+        stores.append(postgres)
+    yield stores
+    sqlite_store.dispose()
+    if POSTGRES_URL:
+        _empty(stores[1])
+
+
+def _empty(store: Store) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    with store.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(scope="session")

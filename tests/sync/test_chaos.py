@@ -4,8 +4,9 @@ running while the script changes things, and a worker killed mid-batch. In the e
 mirror and the facts equal a clean backfill of the same sandbox, and every event was applied
 exactly once.
 
-The sandbox runs in its own process (:mod:`tests.sync.sandbox_process`); Stageline's web app
-receives the deliveries on a real port, its worker runs in a thread.
+The sandbox runs in its own process (:mod:`tests.sync.sandbox_process`). One Stageline per
+configured database (SQLite, and PostgreSQL when configured) follows the same script at the
+same time: its web app receives the deliveries on a real port, its worker runs in a thread.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import stripe
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.errors import StagelineError, StripeError
+from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.operations import connect_stripe, import_accounts
 from stageline.sandbox import SANDBOX_API_KEY
@@ -40,11 +43,11 @@ from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import run_backfill
 from stageline.sync.catch_up import catch_up_events
 from stageline.sync.process import process_inbox
-from stageline.sync.sweep import fingerprint, run_sweep
+from stageline.sync.sweep import SweepResult, fingerprint, run_sweep
 from stageline.web import create_app
 from tests.sync.conftest import SEED_NOW, sandbox_gateway
 from tests.sync.lifecycle import Clock, Lifecycle
-from tests.sync.sandbox_process import sandbox_process
+from tests.sync.sandbox_process import SandboxProcess, sandbox_process
 from tests.sync.servers import serve_in_thread
 
 T = TypeVar("T")
@@ -202,7 +205,118 @@ def _workspace(store: Store, name: str, now: datetime) -> str:
     return workspace_id
 
 
-def test_chaos_ends_equal_to_a_clean_backfill(store: Store, settings: Settings) -> None:
+@dataclass
+class Deployment:
+    """One Stageline (its store, web app and worker) following the scripted sandbox."""
+
+    store: Store
+    settings: Settings
+    workspace_id: str = ""
+    connection_id: str = ""
+    worker: ChaosWorker | None = None
+
+    def start(self, sandbox: SandboxProcess, servers: contextlib.ExitStack) -> None:
+        web_url = servers.enter_context(
+            serve_in_thread(create_app(self.settings, store=self.store))
+        )
+        self.workspace_id = _workspace(self.store, "Chaos", _at(sandbox.clock))
+        connected = connect_stripe(
+            self.store,
+            self.settings.model_copy(update={"public_url": web_url}),
+            workspace_ref="Chaos",
+            api_key=SANDBOX_API_KEY,
+            api_base=sandbox.scripted_url,
+            now=_at(sandbox.clock),
+        )
+        assert connected.webhook_endpoint_id and connected.webhook_error is None
+        self.connection_id = connected.connection_id
+        self.worker = ChaosWorker(
+            self.store,
+            sandbox_gateway(sandbox.stormy_url),
+            sandbox.clock,
+            (self.workspace_id, self.connection_id),
+        )
+        self.worker.start()
+
+    def backfill_meanwhile(self, sandbox: SandboxProcess) -> threading.Thread:
+        ids = (self.workspace_id, self.connection_id)
+        thread = threading.Thread(
+            target=_backfill_until_done,
+            args=(self.store, ids, sandbox.stormy_url, _at(sandbox.clock)),
+        )
+        thread.start()
+        return thread
+
+    def stop_worker(self) -> ChaosWorker:
+        assert self.worker is not None
+        self.worker.stopping.set()
+        self.worker.join(60)
+        assert not self.worker.is_alive() and not self.worker.errors, self.worker.errors
+        return self.worker
+
+    def settle(self, sandbox: SandboxProcess, now: datetime) -> SweepResult:
+        """The last catch-up (dropped deliveries), the inbox emptied, then a sweep."""
+        worker = self.stop_worker()
+        _until_through(
+            lambda: catch_up_events(
+                self.store,
+                workspace_id=self.workspace_id,
+                connection_id=self.connection_id,
+                gateway=worker.gateway,
+                now=now,
+                sleep=_no_sleep,
+            )
+        )
+        for _turn in range(10):  # a storm defers a batch to the next turn
+            worker.apply()
+            if not _pending(self.store):
+                break
+        assert _pending(self.store) == 0
+        return _until_through(
+            lambda: run_sweep(
+                self.store,
+                workspace_id=self.workspace_id,
+                connection_id=self.connection_id,
+                gateway=sandbox_gateway(sandbox.stormy_url),
+                now=now,
+                sleep=_no_sleep,
+            )
+        )
+
+    def applied_once(self, emitted: set[str]) -> None:
+        """Every event emitted since connecting is held once and was applied exactly once."""
+        with self.store.session() as session:
+            rows = list(
+                session.scalars(
+                    select(StripeEvent).where(StripeEvent.workspace_id == self.workspace_id)
+                )
+            )
+            causes = Counter(
+                (c.account_id, c.kind, c.cause)
+                for c in session.scalars(
+                    select(FactChange).where(
+                        FactChange.workspace_id == self.workspace_id, FactChange.cause.like("evt_%")
+                    )
+                )
+            )
+        held = Counter(r.event_id for r in rows)
+        assert emitted <= set(held) and max(held.values()) == 1
+        assert {(r.status, r.attempts) for r in rows} <= {("applied", 1), ("ignored", 1)}
+        assert causes and max(causes.values()) == 1
+
+
+def test_chaos_ends_equal_to_a_clean_backfill(every_store: list[Store], tmp_path: Path) -> None:
+    """One script, followed at once by a Stageline on each configured database."""
+    deployments = [
+        Deployment(
+            store,
+            Settings.load(
+                data_dir=tmp_path / f"data-{store.dialect}",
+                database_url=store.engine.url.render_as_string(hide_password=False),
+            ),
+        )
+        for store in every_store
+    ]
     with sandbox_process(
         start=SEED_NOW, scripted_faults=WEBHOOK_FAULTS, stormy_faults=STORMS
     ) as sandbox:
@@ -212,71 +326,30 @@ def test_chaos_ends_equal_to_a_clean_backfill(store: Store, settings: Settings) 
         )
         life = Lifecycle(client, clock)
         life.catalog()
-        workspace_id = _workspace(store, "Chaos", _at(clock))
-        with serve_in_thread(create_app(settings, store=store)) as web_url:
-            connected = connect_stripe(
-                store,
-                settings.model_copy(update={"public_url": web_url}),
-                workspace_ref="Chaos",
-                api_key=SANDBOX_API_KEY,
-                api_base=sandbox.scripted_url,
-                now=_at(clock),
-            )
-            assert connected.webhook_endpoint_id and connected.webhook_error is None
-            ids = (workspace_id, connected.connection_id)
-            worker = ChaosWorker(store, sandbox_gateway(sandbox.stormy_url), clock, ids)
-            worker.start()
-
+        with contextlib.ExitStack() as servers:
+            for deployment in deployments:
+                deployment.start(sandbox, servers)
             life.subscribe(0, CUSTOMERS // 2)
             clock.now += 1
-            backfill = threading.Thread(
-                target=_backfill_until_done, args=(store, ids, sandbox.stormy_url, _at(clock))
-            )
-            backfill.start()  # ... while the script goes on changing things
+            backfills = [d.backfill_meanwhile(sandbox) for d in deployments]
             life.subscribe(CUSTOMERS // 2, CUSTOMERS - CUSTOMERS // 2)
-            life.churn(100)
-            backfill.join()
+            life.churn(100)  # ... while the backfills run
+            for backfill in backfills:
+                backfill.join()
             life.delete_customers(5)
             life.advance(35)  # trials end, renewals, dunning, cancellations at period end
             life.churn(40)
-            sandbox.wait_idle(10)  # then the endpoint goes down: the catch-up does the rest
-            worker.stopping.set()
-            worker.join(60)
-        assert not worker.is_alive() and not worker.errors, worker.errors
-        assert worker.kills == 1
-
-        for _turn in range(10):  # the last catch-up recovers the dropped deliveries
-            with contextlib.suppress(StagelineError):
-                catch_up_events(
-                    store,
-                    workspace_id=workspace_id,
-                    connection_id=ids[1],
-                    gateway=worker.gateway,
-                    now=_at(clock),
-                    sleep=_no_sleep,
-                )
-                break
-        for _turn in range(10):  # a storm defers a batch to the next turn
-            worker.apply()
-            if not _pending(store):
-                break
-        assert _pending(store) == 0
+            sandbox.wait_idle(10)
+        # the endpoints are down from here: the catch-up does the rest
+        assert [d.worker.kills for d in deployments if d.worker] == [1] * len(deployments)
 
         now = _at(clock)
-        sweep = _until_through(
-            lambda: run_sweep(
-                store,
-                workspace_id=workspace_id,
-                connection_id=ids[1],
-                gateway=sandbox_gateway(sandbox.stormy_url),
-                now=now,
-                sleep=_no_sleep,
-            )
-        )
-        clean_id = _workspace(store, "Clean", now)
+        sweeps = [d.settle(sandbox, now) for d in deployments]
+        reference_store = deployments[0].store
+        clean_id = _workspace(reference_store, "Clean", now)
         clean = connect_stripe(
-            store,
-            settings,
+            reference_store,
+            deployments[0].settings,
             workspace_ref="Clean",
             api_key=SANDBOX_API_KEY,
             api_base=sandbox.scripted_url,
@@ -284,39 +357,28 @@ def test_chaos_ends_equal_to_a_clean_backfill(store: Store, settings: Settings) 
             now=now,
         )
         run_backfill(
-            store,
+            reference_store,
             workspace_id=clean_id,
             connection_id=clean.connection_id,
             gateway=sandbox_gateway(sandbox.scripted_url),
             now=now,
         )
+        reference = _mirror(reference_store, clean_id)
+        reference_facts = _facts(reference_store, clean_id, now)
+        emitted = {
+            e.id
+            for e in client.v1.events.list(
+                {"created": {"gte": SEED_NOW}, "limit": 100}
+            ).auto_paging_iter()
+        }
 
-        # the same objects in the same state, and the same facts per account
-        chaotic, reference = _mirror(store, workspace_id), _mirror(store, clean_id)
-        assert chaotic.keys() == reference.keys()
-        assert {k for k in chaotic if chaotic[k] != reference[k]} == set()
-        assert _facts(store, workspace_id, now) == _facts(store, clean_id, now)
-        assert sweep.total_drift == 0, sweep.drift
-
-        # every event emitted since connecting, held once and applied exactly once
-        listing = client.v1.events.list({"created": {"gte": SEED_NOW}, "limit": 100})
-        emitted = {e.id for e in listing.auto_paging_iter()}
-        with store.session() as session:
-            rows = list(
-                session.scalars(select(StripeEvent).where(StripeEvent.workspace_id == workspace_id))
-            )
-            causes = Counter(
-                (c.account_id, c.kind, c.cause)
-                for c in session.scalars(
-                    select(FactChange).where(
-                        FactChange.workspace_id == workspace_id, FactChange.cause.like("evt_%")
-                    )
-                )
-            )
-        held = Counter(r.event_id for r in rows)
-        assert emitted <= set(held) and max(held.values()) == 1
-        assert {(r.status, r.attempts) for r in rows} <= {("applied", 1), ("ignored", 1)}
-        assert causes and max(causes.values()) == 1
+        for deployment, sweep in zip(deployments, sweeps, strict=True):
+            chaotic = _mirror(deployment.store, deployment.workspace_id)
+            assert chaotic.keys() == reference.keys()
+            assert {k for k in chaotic if chaotic[k] != reference[k]} == set()
+            assert _facts(deployment.store, deployment.workspace_id, now) == reference_facts
+            assert sweep.total_drift == 0, sweep.drift
+            deployment.applied_once(emitted)
         attempts = sandbox.attempts()
         assert any(status is None for _e, _a, status in attempts), "some deliveries dropped"
         assert len(attempts) > len({(e, a) for e, a, _s in attempts}), "some duplicated"

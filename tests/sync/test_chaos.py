@@ -52,7 +52,7 @@ from tests.sync.servers import serve_in_thread
 
 T = TypeVar("T")
 CUSTOMERS = 120
-KILL_AFTER = 400  # events applied before the worker is killed
+KILL_AFTER = 60  # events applied (in this worker's life) before it is killed mid-batch
 CATCH_UP_EVERY = 4.0  # seconds of real time between the worker's events catch-ups
 WEBHOOK_FAULTS = {
     "webhook_drop_rate": 0.1,

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,17 +55,21 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._last = clock()
+        self._lock = threading.Lock()
 
     def take(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens < 1:
-            self._sleep((1 - self._tokens) / self.rate)
-            self._tokens = 0
-            self._last = self._clock()
-        else:
+        """Take one token, sleeping (outside the lock) until it is due; safe across threads.
+
+        A token taken early is owed: the balance goes negative and later callers wait longer.
+        """
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
             self._tokens -= 1
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
 
 
 class StripeGateway:

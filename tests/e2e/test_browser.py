@@ -68,6 +68,8 @@ def test_accounts_page_shows_facts_and_explains_an_account(
     assert page.url.endswith("/login")
     page.goto(served)
     assert page.url.endswith("/accounts")
+    status = page.locator(".connection").first.inner_text()
+    assert "connected" in status and "last backfill" in status
     rows = page.locator("#accounts tbody tr")
     assert rows.count() > 10
     first = rows.first.locator("td")

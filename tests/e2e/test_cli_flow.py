@@ -6,7 +6,10 @@ from pathlib import Path
 
 import stripe
 
+from stageline.config import Settings
 from stageline.sandbox import SANDBOX_API_KEY, SandboxHandle
+from stageline.store.db import Store
+from stageline.store.workspaces import workspace_for_connection_secret
 from tests.e2e.conftest import Cli, write_seed_csvs
 
 CUSTOMER_STATUSES = {"active", "incomplete", "incomplete_expired", "past_due", "unpaid"}
@@ -119,3 +122,21 @@ def test_unknown_workspace_and_malformed_csv_change_nothing(cli: Cli, tmp_path: 
     result = cli.run("accounts", "import", str(bad), check=False)
     assert result.returncode == 1 and "line 3" in result.stderr
     assert cli.json("accounts", "list") == []
+
+
+def test_rotating_the_connection_secret_retires_the_old_one(cli: Cli, settings: Settings) -> None:
+    created = cli.json("workspace", "create", "Acme")
+    rotated = cli.json("workspace", "rotate-secret")
+    assert rotated["id"] == created["id"]
+    assert rotated["connection_secret"] != created["connection_secret"]
+    store = Store.connect(settings.database_url)
+    try:
+        with store.session() as session:
+            assert (
+                workspace_for_connection_secret(session, secret=created["connection_secret"])
+                is None
+            )
+            found = workspace_for_connection_secret(session, secret=rotated["connection_secret"])
+            assert found is not None and found.id == created["id"]
+    finally:
+        store.dispose()

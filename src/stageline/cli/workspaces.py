@@ -19,7 +19,12 @@ from stageline import operations
 from stageline.cli.context import cli_errors, console, print_json, runtime
 from stageline.store.connections import list_connections
 from stageline.store.mirror import count_objects
-from stageline.store.workspaces import create_workspace, find_workspace, list_workspaces
+from stageline.store.workspaces import (
+    create_workspace,
+    find_workspace,
+    list_workspaces,
+    rotate_connection_secret,
+)
 from stageline.sync.progress import BackfillProgress
 from stageline.sync.status import connection_status
 
@@ -58,6 +63,28 @@ def workspace_create(name: str, as_json: JsonOpt = False) -> None:
         console.print(
             f"Stripe connection secret (shown once): [bold]{data['connection_secret']}[/]"
         )
+
+
+@workspace_app.command("rotate-secret")
+def workspace_rotate_secret(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Issue a new Stripe connection secret; the old one stops working at once.
+
+    Example: stageline workspace rotate-secret --workspace Acme
+    """
+    with cli_errors():
+        rt = runtime()
+        with rt.store.session() as session:
+            found = find_workspace(session, ref=workspace)
+            data = {
+                "id": found.id,
+                "connection_secret": rotate_connection_secret(session, workspace=found),
+            }
+        if as_json:
+            print_json(data)
+        else:
+            console.print(
+                f"New connection secret (shown once): {data['connection_secret']}", soft_wrap=True
+            )
 
 
 @workspace_app.command("list")

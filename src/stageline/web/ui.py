@@ -22,6 +22,7 @@ from stageline.facts.views import (
 )
 from stageline.store.connections import list_connections
 from stageline.store.workspaces import authenticate_api_key
+from stageline.sync.status import connection_status
 from stageline.web.deps import SESSION_WORKSPACE, SessionDep, SettingsDep, UiWorkspace
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -111,7 +112,11 @@ def accounts_page(
     request: Request, workspace: UiWorkspace, session: SessionDep, settings: SettingsDep
 ) -> Response:
     accounts = list_account_summaries(session, workspace=workspace, now=datetime.now(UTC))
-    connections = list_connections(session, workspace_id=workspace.id)
+    now = datetime.now(UTC)
+    connections = [
+        connection_status(session, connection=c, now=now, public_url=settings.public_url)
+        for c in list_connections(session, workspace_id=workspace.id)
+    ]
     unmatched = unmatched_customers(session, workspace=workspace)
     return templates.TemplateResponse(
         request,

@@ -1,4 +1,4 @@
-"""Chaos: a scripted lifecycle of ~200 subscriptions reaches Stageline through shuffled,
+"""Chaos: a scripted lifecycle of a few hundred subscriptions reaches Stageline through shuffled,
 duplicated and dropped webhooks, same-second bursts, 429/500 storms on every read, a backfill
 running while the script changes things, and a worker killed mid-batch. In the end the
 mirror and the facts equal a clean backfill of the same sandbox, and every event was applied
@@ -51,7 +51,7 @@ from tests.sync.sandbox_process import SandboxProcess, sandbox_process
 from tests.sync.servers import serve_in_thread
 
 T = TypeVar("T")
-CUSTOMERS = 120
+CUSTOMERS = 220
 KILL_AFTER = 60  # events applied (in this worker's life) before it is killed mid-batch
 CATCH_UP_EVERY = 4.0  # seconds of real time between the worker's events catch-ups
 WEBHOOK_FAULTS = {
@@ -382,4 +382,4 @@ def test_chaos_ends_equal_to_a_clean_backfill(every_store: list[Store], tmp_path
         attempts = sandbox.attempts()
         assert any(status is None for _e, _a, status in attempts), "some deliveries dropped"
         assert len(attempts) > len({(e, a) for e, a, _s in attempts}), "some duplicated"
-        assert len(life.subs) >= 140
+        assert len(life.subs) >= 250

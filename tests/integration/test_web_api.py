@@ -86,3 +86,14 @@ def test_ui_needs_a_session_and_accepts_a_key_or_a_signed_link(
     page = client.get(link)
     assert "Acme One" in page.text and "Globex One" not in page.text
     assert client.get("/login?token=forged").status_code == 401
+
+
+def test_the_api_description_is_served_only_with_a_key(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    for path in ("/api/docs", "/docs", "/redoc", "/openapi.json", "/api/openapi.json"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    described = client.get("/api/v1/openapi.json", headers=_auth(keys["acme"]))
+    assert described.status_code == 200
+    assert "/api/v1/accounts" in described.json()["paths"]

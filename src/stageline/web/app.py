@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from stageline.config import Settings
 from stageline.errors import StagelineError
 from stageline.store.db import Store
 from stageline.web import api, stripe_app, ui, webhooks
-from stageline.web.deps import LoginRequired
+from stageline.web.deps import ApiWorkspace, LoginRequired
 from stageline.worker import Worker
 
 
@@ -42,8 +43,9 @@ def create_app(
         title="Stageline",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.store = owned_store
@@ -71,6 +73,11 @@ def create_app(
         if owned_store.ping():
             return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi_schema(_workspace: ApiWorkspace) -> dict[str, Any]:
+        """The OpenAPI document, for API clients holding a key (nothing is served unsigned)."""
+        return app.openapi()
 
     app.include_router(api.router)
     app.include_router(webhooks.router)

@@ -11,11 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from stageline.config import Settings
 from stageline.store.db import Store
 from stageline.store.models import Base
+
+# Property tests are judged by what they find, not by how fast a loaded CI machine runs them.
+hypothesis_settings.register_profile("stageline", deadline=None)
+hypothesis_settings.load_profile("stageline")
 
 POSTGRES_URL = os.environ.get("STAGELINE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

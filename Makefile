@@ -7,10 +7,10 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e './sandbox[test]' -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -21,14 +21,16 @@ demo: venv
 test: venv
 	scripts/ensure-chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+	cd sandbox && ../$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench sandbox
+	$(BIN)/ruff format --check src tests bench sandbox
 	$(BIN)/mypy
 
 bench: venv
 	$(BIN)/python -m bench
+	$(BIN)/python sandbox/bench/bench_sandbox.py
 
 clean:
 	rm -rf $(VENV) .stageline .pytest_cache .mypy_cache .ruff_cache

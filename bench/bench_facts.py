@@ -23,8 +23,6 @@ from stageline.domain.mrr import account_mrr
 from stageline.domain.renewal import renewal_facts
 from stageline.domain.stages import derive_stage
 from stageline.facts import recompute_facts
-from stageline.sandbox import SandboxStore, demo_accounts, seed
-from stageline.sandbox.store import Filter
 from stageline.security import SecretBox
 from stageline.store.accounts import AccountRow, upsert_accounts
 from stageline.store.connections import create_connection
@@ -32,6 +30,8 @@ from stageline.store.db import Store
 from stageline.store.mirror import upsert_objects
 from stageline.store.workspaces import create_workspace
 from stageline.stripe_api import mapping
+from stageline_sandbox import SandboxStore, demo_accounts, seed
+from stageline_sandbox.store import Filter
 
 SEED_NOW = 1_767_225_600
 

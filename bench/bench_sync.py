@@ -39,8 +39,6 @@ import stripe
 
 from stageline.config import Settings
 from stageline.operations import import_accounts
-from stageline.sandbox import SANDBOX_API_KEY, SandboxStore
-from stageline.sandbox import seed as seed_store
 from stageline.security import SecretBox
 from stageline.store.connections import create_connection
 from stageline.store.db import Store
@@ -51,6 +49,8 @@ from stageline.sync.backfill import BACKFILL_RESOURCES, run_backfill
 from stageline.sync.catch_up import catch_up_events, ensure_events_cursor
 from stageline.sync.process import process_inbox
 from stageline.sync.receive import receive_webhook
+from stageline_sandbox import SANDBOX_API_KEY, SandboxStore
+from stageline_sandbox import seed as seed_store
 
 OBJECTS_PER_CUSTOMER = 3  # a seeded customer comes with about one subscription and one invoice
 BACKFILL_THREADS = 4
@@ -67,7 +67,7 @@ def _serve(db: str, port: int, latency: float) -> None:
     """The sandbox process: the seeded file, no rate limit, ``latency`` added per request."""
     import uvicorn
 
-    from stageline.sandbox import FaultConfig, SandboxConfig, create_sandbox_app
+    from stageline_sandbox import FaultConfig, SandboxConfig, create_sandbox_app
 
     config = SandboxConfig(db_path=db, rate_limit=None, faults=FaultConfig(latency_seconds=latency))
     uvicorn.run(create_sandbox_app(config), host="127.0.0.1", port=port, log_level="warning")

@@ -10,7 +10,10 @@ from datetime import datetime
 from stageline.config import Settings
 from stageline.errors import ConfigError
 from stageline.operations import connect_stripe, import_accounts, import_users
-from stageline.sandbox import (
+from stageline.store.connections import list_connections
+from stageline.store.db import Store
+from stageline.store.workspaces import create_workspace, list_workspaces
+from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
     SandboxHandle,
@@ -19,9 +22,6 @@ from stageline.sandbox import (
     run_sandbox_in_thread,
     seed_sandbox,
 )
-from stageline.store.connections import list_connections
-from stageline.store.db import Store
-from stageline.store.workspaces import create_workspace, list_workspaces
 
 DEMO_WORKSPACE = "Demo"
 DEMO_RANDOM_SEED = 42

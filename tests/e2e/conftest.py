@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from stageline.config import Settings
-from stageline.sandbox import (
+from stageline_sandbox import (
     SandboxConfig,
     SandboxHandle,
     SandboxStore,

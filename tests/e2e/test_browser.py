@@ -17,10 +17,10 @@ from playwright.sync_api import Browser, sync_playwright
 from stageline.config import Settings
 from stageline.demo import prepare_demo
 from stageline.operations import sync_workspace
-from stageline.sandbox import SandboxHandle
 from stageline.store.db import Store
 from stageline.web import create_app
 from stageline.web.ui import login_link
+from stageline_sandbox import SandboxHandle
 
 CHROMIUM = os.environ.get("STAGELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -7,9 +7,9 @@ from pathlib import Path
 import stripe
 
 from stageline.config import Settings
-from stageline.sandbox import SANDBOX_API_KEY, SandboxHandle
 from stageline.store.db import Store
 from stageline.store.workspaces import workspace_for_connection_secret
+from stageline_sandbox import SANDBOX_API_KEY, SandboxHandle
 from tests.e2e.conftest import Cli, write_seed_csvs
 
 CUSTOMER_STATUSES = {"active", "incomplete", "incomplete_expired", "past_due", "unpaid"}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import stripe
 
-from stageline.sandbox import (
+from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
     SandboxHandle,

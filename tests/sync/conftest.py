@@ -16,7 +16,13 @@ from sqlalchemy import text
 
 from stageline.config import Settings
 from stageline.operations import import_accounts
-from stageline.sandbox import (
+from stageline.security import SecretBox
+from stageline.store.connections import create_connection
+from stageline.store.db import Store
+from stageline.store.models import Base
+from stageline.store.workspaces import create_workspace
+from stageline.stripe_api.client import API_VERSION, StripeGateway
+from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
     SandboxHandle,
@@ -25,12 +31,6 @@ from stageline.sandbox import (
     run_sandbox_in_thread,
     seed,
 )
-from stageline.security import SecretBox
-from stageline.store.connections import create_connection
-from stageline.store.db import Store
-from stageline.store.models import Base
-from stageline.store.workspaces import create_workspace
-from stageline.stripe_api.client import API_VERSION, StripeGateway
 from tests.conftest import POSTGRES_URL
 
 SEED_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z

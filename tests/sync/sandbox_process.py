@@ -39,7 +39,7 @@ def _serve(
     scripted_faults: dict[str, Any],
     stormy_faults: dict[str, Any],
 ) -> None:
-    from stageline.sandbox import FaultConfig, SandboxConfig, SandboxStore, run_sandbox_in_thread
+    from stageline_sandbox import FaultConfig, SandboxConfig, SandboxStore, run_sandbox_in_thread
 
     clock = SharedClock(clock_value)
     store = SandboxStore()

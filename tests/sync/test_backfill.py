@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from stageline.config import Settings
 from stageline.errors import StripeError, StripeUnavailable
-from stageline.sandbox import SandboxConfig, SandboxHandle, SandboxStore, run_sandbox_in_thread
-from stageline.sandbox.config import FaultConfig
 from stageline.store.db import Store
 from stageline.store.models import AccountFacts, StripeObject
 from stageline.sync.backfill import CHECKPOINT, LAST_BACKFILL, run_backfill
 from stageline.sync.catch_up import EVENTS_CURSOR, load_cursor
 from stageline.sync.progress import BackfillProgress
+from stageline_sandbox import SandboxConfig, SandboxHandle, SandboxStore, run_sandbox_in_thread
+from stageline_sandbox.config import FaultConfig
 from tests.sync.conftest import (
     BIG,
     NOW,

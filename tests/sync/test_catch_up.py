@@ -11,13 +11,6 @@ import stripe
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.sandbox import (
-    SANDBOX_API_KEY,
-    SandboxConfig,
-    SandboxHandle,
-    SandboxStore,
-    run_sandbox_in_thread,
-)
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects
 from stageline.store.models import StripeConnection, StripeEvent
@@ -29,6 +22,13 @@ from stageline.sync.catch_up import (
 )
 from stageline.sync.process import process_inbox
 from stageline.sync.status import connection_status
+from stageline_sandbox import (
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxHandle,
+    SandboxStore,
+    run_sandbox_in_thread,
+)
 from tests.sync.conftest import Linked, link_workspace, sandbox_gateway
 
 

@@ -28,7 +28,6 @@ from stageline.config import Settings
 from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.operations import connect_stripe, import_accounts
-from stageline.sandbox import SANDBOX_API_KEY
 from stageline.store.db import Store
 from stageline.store.models import (
     Account,
@@ -45,6 +44,7 @@ from stageline.sync.catch_up import catch_up_events
 from stageline.sync.process import process_inbox
 from stageline.sync.sweep import SweepResult, fingerprint, run_sweep
 from stageline.web import create_app
+from stageline_sandbox import SANDBOX_API_KEY
 from tests.sync.conftest import SEED_NOW, sandbox_gateway
 from tests.sync.lifecycle import Clock, Lifecycle
 from tests.sync.sandbox_process import SandboxProcess, sandbox_process

@@ -18,19 +18,19 @@ from stageline.cli.context import reset_runtime
 from stageline.config import Settings
 from stageline.errors import StripeAuthError
 from stageline.operations import connect_stripe
-from stageline.sandbox import (
-    SANDBOX_API_KEY,
-    SandboxConfig,
-    SandboxHandle,
-    SandboxStore,
-    run_sandbox_in_thread,
-)
 from stageline.security import SecretBox
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection, StripeEvent
 from stageline.store.workspaces import create_workspace
 from stageline.sync.events import NEEDED_EVENT_TYPES
 from stageline.web import create_app
+from stageline_sandbox import (
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxHandle,
+    SandboxStore,
+    run_sandbox_in_thread,
+)
 from tests.sync.servers import serve_in_thread
 
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.sandbox import SandboxHandle
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects
 from stageline.store.models import (
@@ -22,6 +21,7 @@ from stageline.store.models import (
 )
 from stageline.sync.inbox import record_event
 from stageline.sync.process import InboxResult, process_inbox
+from stageline_sandbox import SandboxHandle
 from tests.sync.conftest import (
     NOW,
     SEED_NOW,

@@ -11,19 +11,19 @@ import stripe
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.sandbox import (
-    SANDBOX_API_KEY,
-    SandboxConfig,
-    SandboxHandle,
-    SandboxStore,
-    run_sandbox_in_thread,
-)
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects
 from stageline.store.models import StripeConnection, StripeEvent
 from stageline.sync import jobs
 from stageline.sync.catch_up import ensure_events_cursor
 from stageline.worker import Worker, default_jobs
+from stageline_sandbox import (
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxHandle,
+    SandboxStore,
+    run_sandbox_in_thread,
+)
 from tests.sync.conftest import link_workspace
 
 

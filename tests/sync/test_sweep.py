@@ -10,7 +10,13 @@ import pytest
 import stripe
 
 from stageline.config import Settings
-from stageline.sandbox import (
+from stageline.store.db import Store
+from stageline.store.mirror import load_objects, upsert_objects
+from stageline.store.models import StripeConnection
+from stageline.sync.backfill import run_backfill
+from stageline.sync.status import connection_status
+from stageline.sync.sweep import run_sweep
+from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
     SandboxHandle,
@@ -18,12 +24,6 @@ from stageline.sandbox import (
     run_sandbox_in_thread,
     seed,
 )
-from stageline.store.db import Store
-from stageline.store.mirror import load_objects, upsert_objects
-from stageline.store.models import StripeConnection
-from stageline.sync.backfill import run_backfill
-from stageline.sync.status import connection_status
-from stageline.sync.sweep import run_sweep
 from tests.sync.conftest import SEED_NOW, SMALL, Linked, link_workspace, sandbox_gateway
 
 

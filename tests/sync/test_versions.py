@@ -15,18 +15,18 @@ from sqlalchemy import select
 
 from stageline.config import Settings
 from stageline.operations import connect_stripe
-from stageline.sandbox import (
+from stageline.store.db import Store
+from stageline.store.models import AccountFacts, StripeEvent
+from stageline.stripe_api.client import StripeGateway
+from stageline.sync.process import process_inbox
+from stageline.web import create_app
+from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
     SandboxHandle,
     SandboxStore,
     run_sandbox_in_thread,
 )
-from stageline.store.db import Store
-from stageline.store.models import AccountFacts, StripeEvent
-from stageline.stripe_api.client import StripeGateway
-from stageline.sync.process import process_inbox
-from stageline.web import create_app
 from tests.sync.conftest import link_workspace, sandbox_gateway
 from tests.sync.servers import serve_in_thread
 

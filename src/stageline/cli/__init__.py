@@ -10,7 +10,7 @@ import typer
 
 from stageline.cli import accounts, runtime, settings, workspaces
 from stageline.cli.demo import demo
-from stageline.sandbox.cli import sandbox_app
+from stageline.cli.sandbox import mount_sandbox
 
 app = typer.Typer(
     name="stageline",
@@ -25,7 +25,7 @@ app.add_typer(accounts.accounts_app, name="accounts")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.customers_app, name="customers")
 app.add_typer(settings.settings_app, name="settings")
-app.add_typer(sandbox_app, name="sandbox", help="A local Stripe-compatible API server.")
+mount_sandbox(app)
 app.command("sync")(workspaces.sync)
 app.command("migrate")(runtime.migrate)
 app.command("serve")(runtime.serve)

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stageline.config import Settings
 from stageline.errors import StagelineError
@@ -58,7 +59,9 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except StagelineError as exc:
-        error_console.print(f"[bold red]Error:[/] {exc.one_line()}", highlight=False)
+        error_console.print(
+            f"[bold red]Error:[/] {escape(exc.one_line())}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from exc
 
 

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from stageline.cli.context import cli_errors, console, runtime
+from stageline.cli.sandbox import require_sandbox
 from stageline.cli.workspaces import sync
-from stageline.demo import DemoSetup, prepare_demo, start_demo_sandbox
 
 
 def demo(
@@ -33,6 +33,9 @@ def demo(
     from stageline.web.ui import login_link
 
     with cli_errors():
+        require_sandbox()
+        from stageline.demo import DemoSetup, prepare_demo, start_demo_sandbox
+
         rt = runtime()
         if "public_url" not in rt.settings.model_fields_set:
             rt.settings.public_url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,236 @@
+"""The ASGI app: Stripe's HTTP surface over the sandbox's handlers.
+
+>>> from stageline_sandbox.config import SandboxConfig
+>>> app = create_sandbox_app(SandboxConfig())
+>>> app.state.store.count("customer")
+0
+
+Every response carries a ``Request-Id``; every failure is Stripe's error JSON, never a
+traceback. POST requests run in one transaction and honour ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import secrets
+import string
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from stageline_sandbox.config import SandboxConfig
+from stageline_sandbox.context import Ctx, Route
+from stageline_sandbox.engine import Engine
+from stageline_sandbox.errors import (
+    StripeApiError,
+    api_error,
+    idempotency_error,
+    rate_limited,
+)
+from stageline_sandbox.guards import FaultInjector, RateLimiter, api_key_from
+from stageline_sandbox.params import Params, decode_form
+from stageline_sandbox.store import SandboxStore, dumps
+from stageline_sandbox.versions import is_pre_basil, object_for_version
+
+log = logging.getLogger(__name__)
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_request_id() -> str:
+    return "req_" + "".join(secrets.choice(_ALPHABET) for _ in range(14))
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    method: str
+    pattern: re.Pattern[str]
+    route: Route
+
+
+def _compile(routes: Sequence[Route]) -> list[_Compiled]:
+    compiled = []
+    for route in routes:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path)
+        compiled.append(_Compiled(route.method, re.compile(f"^{regex}/?$"), route))
+    return compiled
+
+
+def default_routes() -> list[Route]:
+    """Every endpoint the sandbox serves, most specific paths first."""
+    from stageline_sandbox.resources import all_routes
+
+    return all_routes()
+
+
+class SandboxApi:
+    """Authenticates, limits, runs and answers one request at a time per handler call."""
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        store: SandboxStore,
+        routes: Sequence[Route],
+        services: Any = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.services = services
+        self.limiter = RateLimiter()
+        self.faults = FaultInjector(config.faults)
+        self._routes = _compile(routes)
+
+    def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for compiled in self._routes:
+            if compiled.method != method:
+                continue
+            found = compiled.pattern.match(path)
+            if found:
+                return compiled.route, found.groupdict()
+        return None
+
+    async def respond(self, request: Request) -> Response:
+        request_id = new_request_id()
+        try:
+            status, body, headers = await self._handle(request, request_id)
+        except StripeApiError as stripe_error:
+            status, body = stripe_error.status, dumps(stripe_error.body())
+            headers = stripe_error.headers
+        except Exception:  # the last line of defence: Stripe's 500, never a traceback
+            log.exception("sandbox request failed")
+            failure = api_error()
+            status, body, headers = failure.status, dumps(failure.body()), {}
+        response = Response(body, status_code=status, media_type="application/json")
+        response.headers["Request-Id"] = request_id
+        response.headers["Stripe-Version"] = request.headers.get(
+            "stripe-version", "2026-10-28.endive"
+        )
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    async def _handle(self, request: Request, request_id: str) -> tuple[int, str, dict[str, str]]:
+        api_key = api_key_from(request.headers.get("authorization"), self.config)
+        rate = self.config.rate_limit_for(api_key)
+        if rate is not None and not self.limiter.allow(api_key, rate=rate, now=time.monotonic()):
+            raise rate_limited("global-rate")
+        if self.config.faults.latency_seconds > 0:
+            await asyncio.sleep(self.config.faults.latency_seconds)
+        fault = self.faults.request_fault()
+        if fault is not None:
+            raise fault
+        method = request.method.upper()
+        matched = self._match(method, request.url.path)
+        if matched is None:
+            raise StripeApiError(
+                404,
+                f"Unrecognized request URL ({method}: {request.url.path}). Please see "
+                "https://docs.stripe.com or we can help at https://support.stripe.com/.",
+            )
+        route, path_params = matched
+        values = decode_form(request.url.query)
+        if method in ("POST", "DELETE"):
+            body = (await request.body()).decode("utf-8", errors="replace")
+            values.update(decode_form(body))
+        idempotency_key = request.headers.get("idempotency-key") if method == "POST" else None
+        ctx = Ctx(
+            store=self.store,
+            params=Params(values),
+            now=self.config.clock(),
+            path=path_params,
+            livemode=self.config.livemode_for(api_key),
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+            api_version=request.headers.get("stripe-version"),
+            services=self.services,
+        )
+        if method == "GET":
+            return 200, dumps(self._versioned(ctx, route.handler(ctx))), {}
+        return self._run_write(ctx, route, api_key, method, request.url.path, values)
+
+    def _versioned(self, ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:
+        """The answer as ``Stripe-Version`` shapes it (older versions: pre-basil shapes)."""
+        if not is_pre_basil(ctx.api_version):
+            return result
+        if result.get("object") in ("list", "search_result"):
+            result["data"] = [
+                object_for_version(item, ctx.api_version, self.store) for item in result["data"]
+            ]
+            return result
+        return object_for_version(result, ctx.api_version, self.store)
+
+    def _run_write(
+        self,
+        ctx: Ctx,
+        route: Route,
+        api_key: str,
+        method: str,
+        path: str,
+        values: dict[str, Any],
+    ) -> tuple[int, str, dict[str, str]]:
+        key = ctx.idempotency_key
+        fingerprint = hashlib.sha256(
+            json.dumps([method, path, values], sort_keys=True).encode()
+        ).hexdigest()
+        if key:
+            if len(key) > 255:
+                raise StripeApiError(
+                    400,
+                    "Invalid idempotency key: must be at most 255 characters.",
+                    param="Idempotency-Key",
+                )
+            saved = self.store.idempotent_response(api_key, key)
+            if saved is not None:
+                if saved[0] != fingerprint:
+                    raise idempotency_error(key)
+                return saved[1], saved[2], {"Idempotent-Replayed": "true"}
+        try:
+            with self.store.transaction():
+                body = dumps(self._versioned(ctx, route.handler(ctx)))
+                if key:
+                    self.store.save_idempotent_response(
+                        api_key, key, fingerprint, 200, body, ctx.now
+                    )
+        except BaseException:
+            if self.services is not None:
+                self.services.after_rollback()
+            raise
+        if self.services is not None:
+            self.services.after_write()
+        return 200, body, {"Idempotency-Key": key} if key else {}
+
+
+def create_sandbox_app(
+    config: SandboxConfig,
+    *,
+    store: SandboxStore | None = None,
+    routes: Sequence[Route] | None = None,
+) -> Starlette:
+    """Build the sandbox's ASGI app; its state lives in ``store`` (or ``config.db_path``).
+
+    >>> from stageline_sandbox import SANDBOX_API_KEY
+    >>> app = create_sandbox_app(SandboxConfig(db_path=None, rate_limit=None))
+
+    Serve it with uvicorn (``run_sandbox_in_thread``) and point the SDK at it:
+    ``stripe.StripeClient(SANDBOX_API_KEY, base_addresses={"api": url})``.
+    """
+    store = store if store is not None else SandboxStore(config.db_path)
+    engine = Engine(config, store)
+    api = SandboxApi(config, store, routes if routes is not None else default_routes(), engine)
+    methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
+    app = Starlette(routes=[StarletteRoute("/{path:path}", api.respond, methods=methods)])
+    app.state.store = store
+    app.state.api = api
+    app.state.engine = engine
+    app.state.config = config
+    return app

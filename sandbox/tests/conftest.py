@@ -1,0 +1,72 @@
+"""Sandboxes on real loopback ports, driven only through the official ``stripe`` SDK."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import stripe
+from hypothesis import settings as hypothesis_settings
+
+from stageline_sandbox import (
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxHandle,
+    SandboxStore,
+    run_sandbox_in_thread,
+    seed,
+)
+
+# Property tests are judged by what they find, not by how fast a loaded machine runs them.
+hypothesis_settings.register_profile("stageline-sandbox", deadline=None)
+hypothesis_settings.load_profile("stageline-sandbox")
+
+NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: seeded data is placed relative to it
+SEEDED_CUSTOMERS = 300
+
+
+def make_client(url: str, api_key: str = SANDBOX_API_KEY, retries: int = 2) -> stripe.StripeClient:
+    return stripe.StripeClient(api_key, base_addresses={"api": url}, max_network_retries=retries)
+
+
+def raw_get(client: stripe.StripeClient, path: str, **params: Any) -> dict[str, Any]:
+    """The JSON exactly as the sandbox sent it (the SDK turns ``*_decimal`` into Decimal)."""
+    response = client.raw_request("get", path, **params)
+    body: dict[str, Any] = json.loads(response.body)
+    return body
+
+
+@pytest.fixture(scope="session")
+def seeded_sandbox() -> Iterator[SandboxHandle]:
+    """A read-only sandbox seeded with a realistic account (never write to it)."""
+    store = SandboxStore()
+    seed(store, customers=SEEDED_CUSTOMERS, random_seed=11, now=NOW)
+    handle = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=store)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def client(seeded_sandbox: SandboxHandle) -> stripe.StripeClient:
+    return make_client(seeded_sandbox.url)
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., SandboxHandle]]:
+    """Start fresh sandboxes (each with its own empty store) for tests that write."""
+    started: list[SandboxHandle] = []
+
+    def start(
+        config: SandboxConfig | None = None, store: SandboxStore | None = None
+    ) -> SandboxHandle:
+        handle = run_sandbox_in_thread(
+            config or SandboxConfig(rate_limit=None), port=0, store=store
+        )
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.stop()

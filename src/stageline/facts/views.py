@@ -9,7 +9,7 @@ at read time from ``now``, which the caller passes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from stageline.domain.money import Money
 from stageline.domain.renewal import days_until
 from stageline.domain.stage_history import StageTransition, time_by_stage, time_in_stage
+from stageline.domain.stages import StageRules
 from stageline.facts.settings import WorkspaceSettings
 from stageline.store import accounts as account_store
 from stageline.store import facts as fact_store
@@ -31,6 +32,7 @@ __all__ = [
     "iso",
     "list_account_summaries",
     "movement_view",
+    "stage_breakdown",
     "stage_history",
     "unmatched_customers",
 ]
@@ -58,6 +60,43 @@ def stage_label(stage: str | None, unmatched_statuses: Sequence[str]) -> str:
     if stage:
         return stage
     return "no matching stage" if unmatched_statuses else "no subscriptions"
+
+
+def stage_breakdown(
+    accounts: Sequence[Mapping[str, Any]], rules: StageRules
+) -> list[dict[str, Any]]:
+    """How many accounts sit in each stage, in the order of the workspace's rules, then those
+    no rule places (by :func:`stage_label`), when there are any. ``tone`` is the stage's
+    position among the rules, for its colour; ``None`` for accounts without a stage.
+
+    >>> from stageline.domain.stages import DEFAULT_STAGE_RULES
+    >>> rows = [{"stage": "Trial"}, {"stage": "Trial"}, {"stage": None,
+    ...          "unmatched_statuses": ["paused"]}]
+    >>> [(c["name"], c["count"], c["tone"]) for c in stage_breakdown(rows, DEFAULT_STAGE_RULES)]
+    [('Customer', 0, 0), ('Trial', 2, 1), ('Churn', 0, 2), ('no matching stage', 1, None)]
+    """
+    tones = stage_tones(rules)
+    counts = dict.fromkeys(tones, 0)
+    unplaced: dict[str, int] = {}
+    for account in accounts:
+        stage = account.get("stage")
+        if stage in counts:
+            counts[stage] += 1
+        else:
+            label = stage_label(stage, account.get("unmatched_statuses") or [])
+            unplaced[label] = unplaced.get(label, 0) + 1
+    placed = [{"name": n, "count": c, "tone": tones[n]} for n, c in counts.items()]
+    return placed + [{"name": n, "count": c, "tone": None} for n, c in unplaced.items()]
+
+
+def stage_tones(rules: StageRules) -> dict[str, int]:
+    """Each stage name's position among the rules (first rule first, names once).
+
+    >>> from stageline.domain.stages import DEFAULT_STAGE_RULES
+    >>> stage_tones(DEFAULT_STAGE_RULES)
+    {'Customer': 0, 'Trial': 1, 'Churn': 2}
+    """
+    return {name: tone for tone, name in enumerate(dict.fromkeys(rules.names))}
 
 
 def account_summary(

@@ -14,10 +14,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from stageline.config import Settings
 from stageline.domain.money import Money
 from stageline.errors import AuthenticationFailed
+from stageline.facts.settings import WorkspaceSettings
 from stageline.facts.views import (
     account_detail,
     list_account_summaries,
+    stage_breakdown,
     stage_label,
+    stage_tones,
     unmatched_customers,
 )
 from stageline.store.connections import list_connections
@@ -46,7 +49,13 @@ def _fact(value: Any, kind: str) -> str:
     return str(value)[:10] if kind == "renewal_date" else str(value)
 
 
+def _tone(position: int | None) -> str:
+    """The CSS class of a stage's colour: eight tones by rule position, then round again."""
+    return "stage-none" if position is None else f"tone-{position % 8}"
+
+
 templates.env.filters["duration"] = _duration
+templates.env.filters["tone"] = _tone
 templates.env.filters["fact"] = _fact
 templates.env.filters["stage_label"] = lambda row: stage_label(
     row.get("stage"), row.get("unmatched_statuses") or []
@@ -118,12 +127,15 @@ def accounts_page(
         for c in list_connections(session, workspace_id=workspace.id)
     ]
     unmatched = unmatched_customers(session, workspace=workspace)
+    rules = WorkspaceSettings.from_json(workspace.settings or {}).stage_rules
     return templates.TemplateResponse(
         request,
         "accounts.html",
         {
             "workspace": workspace,
             "accounts": accounts,
+            "stage_cards": stage_breakdown(accounts, rules),
+            "stage_tones": stage_tones(rules),
             "connections": connections,
             "unmatched": unmatched,
             "public_url": settings.public_url,
@@ -138,6 +150,9 @@ def account_page(
     detail = account_detail(
         session, workspace=workspace, external_id=external_id, now=datetime.now(UTC)
     )
+    rules = WorkspaceSettings.from_json(workspace.settings or {}).stage_rules
     return templates.TemplateResponse(
-        request, "account.html", {"workspace": workspace, "account": detail}
+        request,
+        "account.html",
+        {"workspace": workspace, "account": detail, "stage_tones": stage_tones(rules)},
     )

@@ -70,6 +70,7 @@ def test_accounts_page_shows_facts_and_explains_an_account(
     assert page.url.endswith("/accounts")
     status = page.locator(".connection").first.inner_text()
     assert "connected" in status and "last backfill" in status
+    assert "{" not in status and "'" not in status  # words, not Python dicts
     rows = page.locator("#accounts tbody tr")
     assert rows.count() > 10
     first = rows.first.locator("td")

@@ -177,6 +177,8 @@ def test_cli_connect_with_a_secret_then_show_prints_health(
         connection_id = json.loads(connected.output)["id"]
         shown = runner.invoke(cli_app, ["connections", "show", "--json"])
         assert shown.exit_code == 0, shown.output
+        words = runner.invoke(cli_app, ["connections", "show"])
+        assert words.exit_code == 0, words.output
     finally:
         reset_runtime()
     (row,) = json.loads(shown.output)
@@ -187,3 +189,7 @@ def test_cli_connect_with_a_secret_then_show_prints_health(
     assert row["webhook"]["rejected"] == {} and row["webhook"]["failed_events"] == 0
     assert row["events"]["pending"] == 0 and row["events"]["warning"] is None
     assert row["backfill"]["resumable"] is False and row["drift"]["counts"] is None
+    assert "{" not in words.output and "no backfill yet" in words.output
+    assert f"webhooks to https://stageline.example.test/webhooks/stripe/{connection_id}" in (
+        words.output.replace("\n", " ")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,6 +28,7 @@ from stageline.store.workspaces import (
 )
 from stageline.sync.progress import BackfillProgress
 from stageline.sync.status import connection_status
+from stageline.sync.status_text import describe_connection, describe_objects
 
 workspace_app = typer.Typer(help="Create and list workspaces (tenants).", no_args_is_help=True)
 connect_app = typer.Typer(help="Connect a workspace to Stripe.", no_args_is_help=True)
@@ -199,18 +201,10 @@ def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -
             print_json(rows)
             return
         for row in rows:
-            console.print(f"[bold]{row['id']}[/] {row['mode']} {row['status']} {row['api_base']}")
-            for key in (
-                "api_key",
-                "last_error",
-                "webhook_url",
-                "backfill",
-                "webhook",
-                "events",
-                "drift",
-                "objects",
-            ):
-                console.print(f"  {key}: {row[key]}")
+            console.print(f"[bold]{row['id']}[/]", highlight=False)
+            held = describe_objects(row["objects"])
+            for line in [*describe_connection(row, now=now), f"holds {held}"]:
+                console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:

@@ -5,15 +5,18 @@ to resume), webhook health (last delivery, refusals per reason, events that fail
 apply), events lag (how long since the last catch-up, what is still pending, the 30-day
 window warning) and the last sweep's drift per object type.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     status = connection_status(session, connection=conn, now=now, public_url=url)
->>> status["events"]["lag_seconds"]  # doctest: +SKIP
-42
+In JSON every moment is ISO 8601 UTC and every duration a number of seconds; for people,
+:func:`describe_connection` says the same in words::
+
+    with store.session() as session:
+        status = connection_status(session, connection=conn, now=now, public_url=url)
+    status["events"]["last_catch_up_at"]     # '2026-12-01T09:30:00Z'
+    describe_connection(status, now=now)[0]  # 'connected in test mode to https://...'
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,8 +32,12 @@ def webhook_url(public_url: str, connection_id: str) -> str:
     return f"{public_url.rstrip('/')}/webhooks/stripe/{connection_id}"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _iso(value: datetime | int | None) -> str | None:
+    """ISO 8601 UTC with a ``Z`` for a datetime or epoch seconds (cursors keep those)."""
+    if value is None:
+        return None
+    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, int) else value
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _age(now: datetime, value: datetime | int | None) -> int | None:
@@ -80,14 +87,14 @@ def connection_status(
         },
         "events": {
             "last_event_at": _iso(connection.last_event_at),
-            "last_catch_up_at": events_cursor.get("checked_at"),
+            "last_catch_up_at": _iso(events_cursor.get("checked_at")),
             "lag_seconds": _age(now, events_cursor.get("checked_at")),
             "pending": counts.get(PENDING, 0),
             "oldest_pending_seconds": _age(now, inbox["oldest_pending_at"]),
             "warning": warning,
         },
         "drift": {
-            "swept_at": cursors[SWEEP_CURSOR].get("at"),
+            "swept_at": _iso(cursors[SWEEP_CURSOR].get("at")),
             "checked": cursors[SWEEP_CURSOR].get("checked"),
             "counts": cursors[SWEEP_CURSOR].get("drift"),
         },

@@ -26,6 +26,7 @@ from stageline.facts.views import (
 from stageline.store.connections import list_connections
 from stageline.store.workspaces import authenticate_api_key
 from stageline.sync.status import connection_status
+from stageline.sync.status_text import describe_connection
 from stageline.web.deps import SESSION_WORKSPACE, SessionDep, SettingsDep, UiWorkspace
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -123,8 +124,11 @@ def accounts_page(
     accounts = list_account_summaries(session, workspace=workspace, now=datetime.now(UTC))
     now = datetime.now(UTC)
     connections = [
-        connection_status(session, connection=c, now=now, public_url=settings.public_url)
+        {"status": status, "words": describe_connection(status, now=now)}
         for c in list_connections(session, workspace_id=workspace.id)
+        for status in [
+            connection_status(session, connection=c, now=now, public_url=settings.public_url)
+        ]
     ]
     unmatched = unmatched_customers(session, workspace=workspace)
     rules = WorkspaceSettings.from_json(workspace.settings or {}).stage_rules

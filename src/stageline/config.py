@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = 300
     stripe_app_signing_secret: SecretStr = SecretStr("")
     events_catch_up_seconds: int = 60
+    session_lifetime_hours: int = Field(default=14 * 24, ge=1)
+    sign_in_link_lifetime_hours: int = Field(default=24, ge=1)
     environment: str = "development"
 
     @classmethod

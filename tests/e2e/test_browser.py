@@ -19,8 +19,8 @@ from stageline.demo import prepare_demo
 from stageline.operations import sync_workspace
 from stageline.store.db import Store
 from stageline.web import create_app
-from stageline.web.ui import login_link
 from stageline_sandbox import SandboxHandle
+from tests.signin import sign_in_path
 
 CHROMIUM = os.environ.get("STAGELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,7 +55,7 @@ def served(store: Store, settings: Settings, seeded_sandbox: SandboxHandle) -> I
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    yield base + login_link(settings, setup.workspace_id).removeprefix(settings.public_url)
+    yield base + sign_in_path(store, settings, setup.workspace_id)
     server.should_exit = True
     thread.join(5)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import stripe
 
 from stageline.config import Settings
 from stageline.store.db import Store
+from stageline.store.web_sessions import redeem_sign_in_link
 from stageline.store.workspaces import workspace_for_connection_secret
 from stageline_sandbox import SANDBOX_API_KEY, SandboxHandle
 from tests.e2e.conftest import Cli, write_seed_csvs
@@ -138,5 +140,20 @@ def test_rotating_the_connection_secret_retires_the_old_one(cli: Cli, settings: 
             )
             found = workspace_for_connection_secret(session, secret=rotated["connection_secret"])
             assert found is not None and found.id == created["id"]
+    finally:
+        store.dispose()
+
+
+def test_a_printed_sign_in_link_opens_one_session(cli: Cli, settings: Settings) -> None:
+    created = cli.json("workspace", "create", "Acme")
+    printed = cli.json("workspace", "sign-in-link")
+    assert printed["id"] == created["id"]
+    token = printed["url"].split("/login?token=", 1)[1]
+    store = Store.connect(settings.database_url)
+    try:
+        with store.session() as session:
+            now = datetime.now(UTC)
+            assert redeem_sign_in_link(session, token=token, now=now) == created["id"]
+            assert redeem_sign_in_link(session, token=token, now=now) is None
     finally:
         store.dispose()

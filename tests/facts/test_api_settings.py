@@ -16,8 +16,8 @@ from stageline.store.db import Store
 from stageline.store.models import Workspace
 from stageline.store.workspaces import create_workspace
 from stageline.web import create_app
-from stageline.web.ui import login_link
 from tests.facts.conftest import World, customer_json, sub_json
+from tests.signin import sign_in_path
 
 
 @pytest.fixture
@@ -108,10 +108,10 @@ def test_account_user_and_customer_routes(
 
 
 def test_the_account_page_shows_lines_movements_and_stage_history(
-    api: tuple[TestClient, dict[str, str]], settings: Settings, world: World
+    api: tuple[TestClient, dict[str, str]], settings: Settings, store: Store, world: World
 ) -> None:
     client, _ = api
-    client.get(login_link(settings, world.workspace_id).removeprefix(settings.public_url))
+    client.get(sign_in_path(store, settings, world.workspace_id))
     page = client.get("/accounts/acme").text
     assert 'id="mrr-lines"' in page and "$100.00 per unit every month" in page
     assert 'id="movements"' in page and "backfill" in page

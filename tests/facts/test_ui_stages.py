@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from stageline.config import Settings
 from stageline.store.db import Store
 from stageline.web import create_app
-from stageline.web.ui import login_link
 from tests.facts.conftest import World, customer_json, sub_json
+from tests.signin import sign_in_path
 
 CARD = re.compile(
     r'<div class="card stage-card" data-stage="([^"]+)">.*?<div class="value">(\d+)</div>'
@@ -51,7 +51,7 @@ def signed_in(settings: Settings, store: Store, world: World) -> Iterator[TestCl
     )
     world.recompute(cause="backfill")
     with TestClient(create_app(settings, store=store)) as client:
-        client.get(login_link(settings, world.workspace_id).removeprefix(settings.public_url))
+        client.get(sign_in_path(store, settings, world.workspace_id))
         yield client
 
 

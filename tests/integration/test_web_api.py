@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.signin import sign_in_path
 
 from stageline.config import Settings
 from stageline.operations import import_accounts
 from stageline.store.db import Store
 from stageline.store.workspaces import create_workspace
 from stageline.web import create_app
-from stageline.web.ui import login_link
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -73,7 +73,7 @@ def test_each_workspace_sees_only_its_accounts(client: TestClient, keys: dict[st
 
 
 def test_ui_needs_a_session_and_accepts_a_key_or_a_signed_link(
-    client: TestClient, keys: dict[str, str], settings: Settings
+    client: TestClient, keys: dict[str, str], settings: Settings, store: Store
 ) -> None:
     assert client.get("/accounts", follow_redirects=False).headers["location"] == "/login"
     refused = client.post("/login", data={"api_key": "nope"})
@@ -82,7 +82,7 @@ def test_ui_needs_a_session_and_accepts_a_key_or_a_signed_link(
     assert signed_in.status_code == 200 and "Globex One" in signed_in.text
     assert "Acme One" not in signed_in.text
     client.post("/logout")
-    link = login_link(settings, keys["acme_id"]).replace(settings.public_url, "")
+    link = sign_in_path(store, settings, keys["acme_id"])
     page = client.get(link)
     assert "Acme One" in page.text and "Globex One" not in page.text
     assert client.get("/login?token=forged").status_code == 401

@@ -63,9 +63,9 @@ def demo(
             console.print(
                 f"Open:            [bold]http://127.0.0.1:{port}/accounts[/]", soft_wrap=True
             )
-            console.print(
-                f"Sign in with:    {login_link(rt.settings, setup.workspace_id)}", soft_wrap=True
-            )
+            with rt.store.session() as session:
+                link = login_link(session, rt.settings, setup.workspace_id, now=now)
+            console.print(f"Sign in with:    {link}  (works once)", soft_wrap=True)
             console.print("Ctrl-C to stop.")
             uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
         finally:

@@ -89,6 +89,25 @@ def workspace_rotate_secret(workspace: WorkspaceOpt = None, as_json: JsonOpt = F
             )
 
 
+@workspace_app.command("sign-in-link")
+def workspace_sign_in_link(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Print a link that signs a browser in to the web UI; it works once, within a day.
+
+    Example: stageline workspace sign-in-link --workspace Acme
+    """
+    from stageline.web.ui import login_link
+
+    with cli_errors():
+        rt = runtime()
+        with rt.store.session() as session:
+            found = find_workspace(session, ref=workspace)
+            link = login_link(session, rt.settings, found.id, now=rt.now())
+        if as_json:
+            print_json({"id": found.id, "url": link})
+        else:
+            console.print(f"Sign in with: {link}  (works once)", soft_wrap=True, highlight=False)
+
+
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOpt = False) -> None:
     """List workspaces. Example: stageline workspace list --json"""

@@ -276,3 +276,29 @@ class StageTransition(Base):
     to_stage: Mapped[str | None] = mapped_column(String(100))
     cause: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds ``workspace.id.secret``; the row holds its hash.
+
+    Signing out deletes the row, so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "web_sessions"
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class SignInLink(Base):
+    """A one-time sign-in link: it opens one session, once, before it expires."""
+
+    __tablename__ = "sign_in_links"
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

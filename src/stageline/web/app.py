@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.middleware.sessions import SessionMiddleware
 
 from stageline import __version__
 from stageline.config import Settings
@@ -49,13 +48,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = owned_store
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key.get_secret_value(),
-        session_cookie="stageline_session",
-        same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
-    )
 
     @app.exception_handler(StagelineError)
     async def stageline_error(_request: Request, exc: StagelineError) -> Response:

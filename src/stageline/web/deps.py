@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,9 +13,10 @@ from stageline.config import Settings
 from stageline.errors import AuthenticationFailed
 from stageline.store.db import Store
 from stageline.store.models import Workspace
+from stageline.store.web_sessions import session_workspace
 from stageline.store.workspaces import authenticate_api_key
 
-SESSION_WORKSPACE = "workspace_id"
+SESSION_COOKIE = "stageline_session"
 
 
 def get_store(request: Request) -> Store:
@@ -50,8 +52,9 @@ class LoginRequired(Exception):
 
 
 def ui_workspace(request: Request, session: SessionDep) -> Workspace:
-    workspace_id = request.session.get(SESSION_WORKSPACE)
-    workspace = session.get(Workspace, workspace_id) if workspace_id else None
+    """The workspace of the browser's live session (a server-side row), else the login page."""
+    token = request.cookies.get(SESSION_COOKIE)
+    workspace = session_workspace(session, token=token, now=datetime.now(UTC)) if token else None
     if workspace is None:
         raise LoginRequired
     return workspace

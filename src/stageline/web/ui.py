@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
 from stageline.config import Settings
 from stageline.domain.money import Money
@@ -24,10 +24,16 @@ from stageline.facts.views import (
     unmatched_customers,
 )
 from stageline.store.connections import list_connections
+from stageline.store.web_sessions import (
+    create_sign_in_link,
+    create_web_session,
+    end_web_session,
+    redeem_sign_in_link,
+)
 from stageline.store.workspaces import authenticate_api_key
 from stageline.sync.status import connection_status
 from stageline.sync.status_text import describe_connection
-from stageline.web.deps import SESSION_WORKSPACE, SessionDep, SettingsDep, UiWorkspace
+from stageline.web.deps import SESSION_COOKIE, SessionDep, SettingsDep, UiWorkspace
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.filters["money"] = lambda m: Money(int(m["amount"]), str(m["currency"])).format()
@@ -62,17 +68,36 @@ templates.env.filters["stage_label"] = lambda row: stage_label(
     row.get("stage"), row.get("unmatched_statuses") or []
 )
 router = APIRouter(include_in_schema=False)
-LOGIN_LINK_MAX_AGE = 24 * 3600
 
 
-def _signer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="stageline-login")
-
-
-def login_link(settings: Settings, workspace_id: str) -> str:
-    """A sign-in link valid for a day, e.g. for the demo to print."""
-    token = _signer(settings).dumps({"ws": workspace_id})
+def login_link(session: Session, settings: Settings, workspace_id: str, *, now: datetime) -> str:
+    """A link that signs one browser in, once, within ``sign_in_link_lifetime_hours``; the
+    demo prints one."""
+    token = create_sign_in_link(
+        session,
+        workspace_id=workspace_id,
+        now=now,
+        lifetime=timedelta(hours=settings.sign_in_link_lifetime_hours),
+    )
     return f"{settings.public_url}/login?token={token}"
+
+
+def _signed_in(session: Session, settings: Settings, workspace_id: str) -> Response:
+    """Open a server-side session and send the browser to its accounts with the cookie."""
+    lifetime = timedelta(hours=settings.session_lifetime_hours)
+    token = create_web_session(
+        session, workspace_id=workspace_id, now=datetime.now(UTC), lifetime=lifetime
+    )
+    response = RedirectResponse("/accounts", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_url.startswith("https://"),
+    )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -81,25 +106,28 @@ def home() -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, settings: SettingsDep, token: str | None = None) -> Response:
+def login_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str | None = None
+) -> Response:
     if token:
-        try:
-            data: dict[str, Any] = _signer(settings).loads(token, max_age=LOGIN_LINK_MAX_AGE)
-        except BadSignature:
+        workspace_id = redeem_sign_in_link(session, token=token, now=datetime.now(UTC))
+        if workspace_id is None:
             return templates.TemplateResponse(
                 request,
                 "login.html",
-                {"error": "That sign-in link is invalid or expired."},
+                {"error": "That sign-in link is invalid, expired or already used."},
                 status_code=401,
             )
-        request.session[SESSION_WORKSPACE] = data["ws"]
-        return RedirectResponse("/accounts", status_code=303)
+        return _signed_in(session, settings, workspace_id)
     return templates.TemplateResponse(request, "login.html", {"error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(
-    request: Request, session: SessionDep, api_key: Annotated[str, Form()] = ""
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    api_key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         workspace = authenticate_api_key(session, api_key=api_key.strip())
@@ -107,14 +135,18 @@ def login_submit(
         return templates.TemplateResponse(
             request, "login.html", {"error": "That API key is not valid."}, status_code=401
         )
-    request.session[SESSION_WORKSPACE] = workspace.id
-    return RedirectResponse("/accounts", status_code=303)
+    return _signed_in(session, settings, workspace.id)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+def logout(request: Request, session: SessionDep) -> Response:
+    """Sign out: the session row is deleted, so the cookie is worthless even if kept."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_web_session(session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
 
 
 @router.get("/accounts", response_class=HTMLResponse)

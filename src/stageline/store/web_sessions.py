@@ -1,0 +1,131 @@
+"""Browser sessions and one-time sign-in links, kept server-side.
+
+A token reads ``<workspace id>.<row id>.<secret>``: the row is found by its key (the
+workspace first, as every tenant row) and the secret checked against the stored hash, so a
+token can be neither guessed nor reused once its row is gone or used.
+
+>>> workspace_id, row_id, secret = split_token("ws_1.ses_2.abc")
+>>> (workspace_id, row_id, secret)
+('ws_1', 'ses_2', 'abc')
+>>> split_token("nonsense") is None
+True
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from stageline.security import hash_token, new_id, verify_token
+from stageline.store.models import SignInLink, WebSession, Workspace
+
+
+def split_token(token: str) -> tuple[str, str, str] | None:
+    """``(workspace id, row id, secret)``, or ``None`` when ``token`` is not one of ours."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts) or len(token) > 400:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def _token(workspace_id: str, row_id: str) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    return f"{workspace_id}.{row_id}.{secret}", hash_token(secret)
+
+
+def create_sign_in_link(
+    session: Session, *, workspace_id: str, now: datetime, lifetime: timedelta
+) -> str:
+    """A token that signs one browser in to ``workspace_id``, once, within ``lifetime``."""
+    session.execute(
+        delete(SignInLink).where(
+            SignInLink.workspace_id == workspace_id, SignInLink.expires_at <= now
+        )
+    )
+    row_id = new_id("sil")
+    token, token_hash = _token(workspace_id, row_id)
+    session.add(
+        SignInLink(
+            workspace_id=workspace_id,
+            id=row_id,
+            token_hash=token_hash,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> str | None:
+    """Use the link: its workspace id the first time, ``None`` ever after (or if unknown)."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    workspace_id, row_id, secret = parts
+    link = session.get(SignInLink, (workspace_id, row_id))
+    if link is None or not verify_token(secret, link.token_hash):
+        return None
+    used = session.execute(
+        update(SignInLink)
+        .where(
+            SignInLink.workspace_id == workspace_id,
+            SignInLink.id == row_id,
+            SignInLink.used_at.is_(None),
+            SignInLink.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return workspace_id if used.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def create_web_session(
+    session: Session, *, workspace_id: str, now: datetime, lifetime: timedelta
+) -> str:
+    """A new browser session; the returned token goes in the cookie, only its hash is kept."""
+    session.execute(
+        delete(WebSession).where(
+            WebSession.workspace_id == workspace_id, WebSession.expires_at <= now
+        )
+    )
+    row_id = new_id("ses")
+    token, token_hash = _token(workspace_id, row_id)
+    session.add(
+        WebSession(
+            workspace_id=workspace_id,
+            id=row_id,
+            token_hash=token_hash,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def session_workspace(session: Session, *, token: str, now: datetime) -> Workspace | None:
+    """The workspace a live session token belongs to, or ``None``."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    workspace_id, row_id, secret = parts
+    found = session.get(WebSession, (workspace_id, row_id))
+    if found is None or found.expires_at <= now or not verify_token(secret, found.token_hash):
+        return None
+    return session.get(Workspace, workspace_id)
+
+
+def end_web_session(session: Session, *, token: str) -> bool:
+    """Delete the session ``token`` names (sign-out); ``True`` if there was one."""
+    parts = split_token(token)
+    if parts is None:
+        return False
+    workspace_id, row_id, secret = parts
+    found = session.get(WebSession, (workspace_id, row_id))
+    if found is None or not verify_token(secret, found.token_hash):
+        return False
+    session.delete(found)
+    return True

@@ -5,16 +5,17 @@ Each takes the store and settings explicitly and returns plain results; adapters
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from stageline.config import Settings
-from stageline.errors import StagelineError
+from stageline.errors import NotFound, StagelineError
 from stageline.facts import recompute_facts
 from stageline.importing import parse_accounts_csv, parse_users_csv
 from stageline.security import SecretBox
 from stageline.store import accounts as account_store
-from stageline.store.connections import create_connection, get_connection, only_connection
+from stageline.store.connections import create_connection, get_connection, list_connections
 from stageline.store.db import Store
 from stageline.store.workspaces import find_workspace
 from stageline.stripe_api.client import StripeGateway
@@ -102,6 +103,17 @@ def connect_stripe(
     return replace(connected, webhook_endpoint_id=endpoint_id)
 
 
+@dataclass(frozen=True)
+class ConnectionSynced:
+    """One connection's backfill: its result, or the error that stopped it."""
+
+    connection_id: str
+    mode: str
+    stripe_account_id: str | None
+    result: BackfillResult | None = None
+    error: str | None = None
+
+
 def sync_workspace(
     store: Store,
     settings: Settings,
@@ -109,33 +121,55 @@ def sync_workspace(
     workspace_ref: str | None,
     now: datetime,
     connection_id: str | None = None,
-    on_progress: ProgressCallback | None = None,
-) -> BackfillResult:
-    """Backfill one connection (the only one by default); a failure is recorded on it."""
+    on_progress: Callable[[str], ProgressCallback | None] | None = None,
+) -> list[ConnectionSynced]:
+    """Backfill every connection of the workspace in turn (or only ``connection_id``).
+
+    A connection that fails has its error recorded on it and reported here; the others
+    still sync. ``on_progress(connection_id)`` gives each backfill its progress callback.
+    """
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
-        connection = (
-            get_connection(session, workspace_id=workspace.id, connection_id=connection_id)
+        connections = (
+            [get_connection(session, workspace_id=workspace.id, connection_id=connection_id)]
             if connection_id
-            else only_connection(session, workspace_id=workspace.id)
+            else list_connections(session, workspace_id=workspace.id)
         )
-        gateways = gateways_for(connection, settings, count=BACKFILL_CONCURRENCY)
-        workspace_id, conn_id = workspace.id, connection.id
-    try:
-        return run_backfill(
-            store,
-            workspace_id=workspace_id,
-            connection_id=conn_id,
-            gateway=gateways,
-            now=now,
-            on_progress=on_progress,
-        )
-    except StagelineError as exc:
-        with store.session() as session:
-            connection = get_connection(session, workspace_id=workspace_id, connection_id=conn_id)
-            connection.status = "failing"
-            connection.last_error = exc.one_line()
-        raise
+        if not connections:
+            raise NotFound(
+                "this workspace has no Stripe connection",
+                hint="stageline connect stripe --api-key rk_...",
+            )
+        plans = [
+            (
+                ConnectionSynced(c.id, c.mode, c.stripe_account_id),
+                gateways_for(c, settings, count=BACKFILL_CONCURRENCY),
+            )
+            for c in connections
+        ]
+        workspace_id = workspace.id
+    synced = []
+    for planned, gateways in plans:
+        try:
+            result = run_backfill(
+                store,
+                workspace_id=workspace_id,
+                connection_id=planned.connection_id,
+                gateway=gateways,
+                now=now,
+                on_progress=on_progress(planned.connection_id) if on_progress else None,
+            )
+        except StagelineError as exc:
+            with store.session() as session:
+                connection = get_connection(
+                    session, workspace_id=workspace_id, connection_id=planned.connection_id
+                )
+                connection.status = "failing"
+                connection.last_error = exc.one_line()
+            synced.append(replace(planned, error=exc.one_line()))
+            continue
+        synced.append(replace(planned, result=result))
+    return synced
 
 
 @dataclass(frozen=True)

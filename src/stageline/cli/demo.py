@@ -52,7 +52,7 @@ def demo(
                     soft_wrap=True,
                 )
             if setup.needs_backfill:
-                sync(workspace=setup.workspace_id, as_json=False)
+                sync(workspace=setup.workspace_id, connection=None, as_json=False)
             else:
                 console.print("Reusing the synced demo data (delete .stageline/ to start over).")
             if not serve:

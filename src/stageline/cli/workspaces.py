@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from stageline import operations
-from stageline.cli.context import cli_errors, console, print_json, runtime
+from stageline.cli.context import cli_errors, console, error_console, print_json, runtime
 from stageline.store.connections import list_connections
 from stageline.store.mirror import count_objects
 from stageline.store.workspaces import (
@@ -226,8 +227,37 @@ def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -
                 console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
-def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Full backfill from Stripe with a progress bar, then refresh every account's facts.
+ConnectionOpt = Annotated[
+    str | None,
+    typer.Option("--connection", help="Sync only this connection (default: every one)."),
+]
+
+
+def _synced_view(synced: operations.ConnectionSynced) -> dict[str, Any]:
+    result = synced.result
+    view: dict[str, Any] = {
+        "id": synced.connection_id,
+        "mode": synced.mode,
+        "stripe_account_id": synced.stripe_account_id,
+        "error": synced.error,
+    }
+    if result is not None:
+        view |= {
+            "objects": result.counts,
+            "total": result.total,
+            "seconds": round(result.seconds, 3),
+            "objects_per_second": round(result.objects_per_second, 1),
+            "unreadable": result.unreadable,
+            "resumed": result.resumed,
+        }
+    return view
+
+
+def sync(
+    workspace: WorkspaceOpt = None, connection: ConnectionOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Full backfill of every Stripe connection (or one) with a progress bar, then refresh
+    every account's facts. Exits 1 if any connection failed, after syncing the others.
 
     Example: stageline sync --workspace Acme
     """
@@ -245,49 +275,86 @@ def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             disable=as_json,
             transient=False,
         ) as progress:
-            task_id = progress.add_task("Stripe objects", total=None, rate="", eta="")
 
-            def on_progress(update: BackfillProgress) -> None:
-                eta = f"ETA {update.eta_seconds:,.0f} s" if update.eta_seconds is not None else ""
-                progress.update(
-                    task_id,
-                    completed=update.fetched,
-                    total=max(update.estimated_total or 0, update.fetched) or None,
-                    description=f"Stripe objects ({update.object_type}s)",
-                    rate=f"{update.objects_per_second:,.0f} obj/s",
-                    eta=eta,
-                )
+            def progress_for(connection_id: str) -> Callable[[BackfillProgress], None]:
+                task_id = progress.add_task(connection_id, total=None, rate="", eta="")
 
-            result = operations.sync_workspace(
+                def on_progress(update: BackfillProgress) -> None:
+                    eta = f"ETA {update.eta_seconds:,.0f} s" if update.eta_seconds else ""
+                    progress.update(
+                        task_id,
+                        completed=update.fetched,
+                        total=max(update.estimated_total or 0, update.fetched) or None,
+                        description=f"{connection_id} ({update.object_type}s)",
+                        rate=f"{update.objects_per_second:,.0f} obj/s",
+                        eta=eta,
+                    )
+
+                return on_progress
+
+            synced = operations.sync_workspace(
                 rt.store,
                 rt.settings,
                 workspace_ref=workspace,
+                connection_id=connection,
                 now=rt.now(),
-                on_progress=on_progress,
+                on_progress=progress_for,
             )
-        data = {
-            "objects": result.counts,
-            "total": result.total,
-            "seconds": round(result.seconds, 3),
-            "objects_per_second": round(result.objects_per_second, 1),
-            "unreadable": result.unreadable,
-            "resumed": result.resumed,
-            "accounts": result.accounts,
-            "customers": {
-                "matched": result.matched_customers,
-                "unmatched": result.unmatched_customers,
-                "ambiguous": result.ambiguous_customers,
-            },
+        results = [s.result for s in synced if s.result is not None]
+        last = results[-1] if results else None
+        data: dict[str, Any] = {
+            "connections": [_synced_view(s) for s in synced],
+            "objects": _summed([r.counts for r in results]),
+            "total": sum(r.total for r in results),
         }
+        if last is not None:  # facts are the workspace's, refreshed after each backfill
+            data |= {
+                "accounts": last.accounts,
+                "customers": {
+                    "matched": last.matched_customers,
+                    "unmatched": last.unmatched_customers,
+                    "ambiguous": last.ambiguous_customers,
+                },
+            }
+        failed = [s for s in synced if s.error]
         if as_json:
             print_json(data)
-            return
-        synced = ", ".join(f"{n} {t}s" for t, n in result.counts.items())
+        else:
+            _print_synced(synced)
+        if failed:
+            raise typer.Exit(1)
+
+
+def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for one in counts:
+        for name, n in one.items():
+            total[name] = total.get(name, 0) + n
+    return total
+
+
+def _print_synced(synced: list[operations.ConnectionSynced]) -> None:
+    for one in synced:
+        account = f", Stripe account {one.stripe_account_id}" if one.stripe_account_id else ""
+        where = f"{one.connection_id} ({one.mode} mode{account})"
+        if one.error or one.result is None:
+            error_console.print(
+                f"[bold red]Error:[/] {escape(where)}: {escape(one.error or '')}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        result = one.result
+        objects = ", ".join(f"{n} {t}s" for t, n in result.counts.items())
         console.print(
-            f"Synced {result.total} objects ({synced}) in {result.seconds:,.1f} s, "
-            f"{result.objects_per_second:,.0f} objects/s."
+            f"{where}: synced {result.total} objects ({objects}) in {result.seconds:,.1f} s, "
+            f"{result.objects_per_second:,.0f} objects/s.",
+            highlight=False,
+            soft_wrap=True,
         )
+    last = next((s.result for s in reversed(synced) if s.result is not None), None)
+    if last is not None:
         console.print(
-            f"{result.accounts} accounts; customers matched {result.matched_customers}, "
-            f"unmatched {result.unmatched_customers}, ambiguous {result.ambiguous_customers}."
+            f"{last.accounts} accounts; customers matched {last.matched_customers}, "
+            f"unmatched {last.unmatched_customers}, ambiguous {last.ambiguous_customers}."
         )

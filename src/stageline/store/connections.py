@@ -69,10 +69,16 @@ def connection_by_id(session: Session, *, connection_id: str) -> StripeConnectio
 
 
 def only_connection(session: Session, *, workspace_id: str) -> StripeConnection:
+    """The workspace's one connection; with several, the caller must say which."""
     connections = list_connections(session, workspace_id=workspace_id)
     if not connections:
         raise NotFound(
             "this workspace has no Stripe connection",
             hint="stageline connect stripe --api-key rk_...",
+        )
+    if len(connections) > 1:
+        raise InvalidInput(
+            f"this workspace has {len(connections)} Stripe connections",
+            hint="name one with --connection: " + ", ".join(c.id for c in connections),
         )
     return connections[0]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from stageline.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from stageline.security import SecretBox
-from stageline.store.connections import create_connection, get_connection
+from stageline.store.connections import create_connection, get_connection, only_connection
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection, Workspace
 from stageline.store.workspaces import (
@@ -82,3 +82,20 @@ def test_a_non_stripe_key_is_refused(store: Store) -> None:
                 api_key="pk_test_publishable",
                 api_base="http://x",
             )
+
+
+def test_only_connection_refuses_to_guess_between_several(store: Store) -> None:
+    box = SecretBox("k" * 48)
+    with store.session() as session:
+        workspace = create_workspace(session, name="Acme").workspace
+        with pytest.raises(NotFound):
+            only_connection(session, workspace_id=workspace.id)
+        ids = [
+            create_connection(
+                session, workspace=workspace, box=box, api_key="sk_test_1", api_base=base
+            ).id
+            for base in ("http://one.test", "http://two.test")
+        ]
+        with pytest.raises(InvalidInput) as refused:
+            only_connection(session, workspace_id=workspace.id)
+    assert all(i in (refused.value.hint or "") for i in ids)

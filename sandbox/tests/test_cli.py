@@ -95,6 +95,7 @@ def test_serve_takes_keys_accounts_and_the_default_accounts_profile(
     assert result.exit_code == 0, result.output
     assert app is not None
     assert "acct_1Beta (connected): sk_test_beta, sk_test_beta_second" in result.output
+    assert "restricted key rk_test_beta_reader of acct_1Beta: rak_customer_read" in result.output
     mine = _get(app, "/v1/account", "sk_test_mine_2").json()
     assert (mine["id"], mine["country"], mine["default_currency"], mine["email"]) == (
         "acct_1Mine",

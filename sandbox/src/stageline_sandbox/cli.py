@@ -100,11 +100,17 @@ def serve_config(
 
 
 def _describe(config: SandboxConfig) -> list[str]:
+    """One line per account and per restricted key, for the start-up banner."""
     keys = ", ".join(config.api_keys) if config.api_keys else "any sk_test_ key"
     lines = [f"account {config.account.id} (default): {keys}"]
+    restricted = [(config.account.id, config.restricted_keys)]
     for account in config.accounts:
         own = ", ".join(account.api_keys) or "no key of its own"
         lines.append(f"account {account.id} (connected): {own}")
+        restricted.append((account.id, account.restricted_keys))
+    for owner, keys_of in restricted:
+        for key, permissions in keys_of.items():
+            lines.append(f"restricted key {key} of {owner}: {', '.join(sorted(permissions))}")
     return lines
 
 
@@ -113,7 +119,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 12111,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     seed_customers: Annotated[
-        int, typer.Option("--seed", help="Seed this many customers first (if the store is empty).")
+        int,
+        typer.Option(
+            "--seed", help="Seed the default account with this many customers (if it is empty)."
+        ),
     ] = 0,
     random_seed: RandomSeedOption = 0,
     db: DbOption = None,

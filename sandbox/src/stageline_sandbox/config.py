@@ -21,7 +21,6 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 SANDBOX_API_KEY = "sk_test_stageline_sandbox"
 """A test secret key of the default account (any ``sk_test_...`` key is, unless restricted)."""
@@ -116,7 +115,7 @@ def _permissions(restricted_keys: Mapping[str, Collection[str]]) -> Mapping[str,
             if not PERMISSION.match(name):
                 raise ValueError(f"a permission looks like rak_customer_read: {name!r}")
         checked[key] = frozenset(permissions)
-    return MappingProxyType(checked)
+    return checked
 
 
 def _secret_keys(keys: Collection[str]) -> None:
@@ -180,6 +179,10 @@ class SandboxConfig:
     """What happens when the last retry fails: ``cancel``, ``unpaid`` or ``past_due``."""
     clock: Callable[[], int] = wall_clock
     """Where the sandbox reads the time of day; tests may pass a fixed clock."""
+    _owners: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _permissions: dict[str, frozenset[str]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if self.api_keys is not None:
@@ -189,33 +192,28 @@ class SandboxConfig:
         if len(set(ids)) != len(ids):
             raise ValueError(f"account ids must differ: {ids}")
         owners: dict[str, str] = {}
-        for owner, keys in self._keys():
-            for key in keys:
+        permissions: dict[str, frozenset[str]] = {}
+        for owner, secret, restricted in [
+            (self.account.id, self.api_keys or (), self.restricted_keys),
+            *((a.id, a.api_keys, a.restricted_keys) for a in self.accounts),
+        ]:
+            for key in [*secret, *restricted]:
                 if owners.setdefault(key, owner) != owner:
                     raise ValueError(f"{key} is a key of both {owners[key]} and {owner}")
-
-    def _keys(self) -> list[tuple[str, Collection[str]]]:
-        default_keys = [*(self.api_keys or ()), *self.restricted_keys]
-        return [
-            (self.account.id, default_keys),
-            *((a.id, [*a.api_keys, *a.restricted_keys]) for a in self.accounts),
-        ]
+            permissions.update((key, frozenset(names)) for key, names in restricted.items())
+        object.__setattr__(self, "_owners", owners)
+        object.__setattr__(self, "_permissions", permissions)
 
     def account_of(self, api_key: str) -> str | None:
         """The id of the account ``api_key`` belongs to, or ``None`` if no account has it."""
-        for owner, keys in self._keys():
-            if api_key in keys:
-                return owner
-        if self.api_keys is None and TEST_SECRET_KEY.match(api_key):
+        owner = self._owners.get(api_key)
+        if owner is None and self.api_keys is None and TEST_SECRET_KEY.match(api_key):
             return self.account.id
-        return None
+        return owner
 
     def permissions_of(self, api_key: str) -> frozenset[str] | None:
         """The permissions of a restricted key; ``None`` for a secret key (it may do anything)."""
-        for restricted in (self.restricted_keys, *(a.restricted_keys for a in self.accounts)):
-            if api_key in restricted:
-                return frozenset(restricted[api_key])
-        return None
+        return self._permissions.get(api_key)
 
     def accepts(self, api_key: str) -> bool:
         """Whether ``api_key`` may call this sandbox."""

@@ -12,8 +12,10 @@ from .conftest import make_client
 
 
 def test_wrong_key_is_401(seeded_sandbox: SandboxHandle) -> None:
+    # Any well-formed sk_test_ key is the default account's; a restricted key nobody
+    # configured is a wrong key.
     with pytest.raises(stripe.AuthenticationError) as caught:
-        make_client(seeded_sandbox.url, api_key="sk_test_wrong_key_1234").v1.customers.list()
+        make_client(seeded_sandbox.url, api_key="rk_test_wrong_key_1234").v1.customers.list()
     error = caught.value
     assert error.http_status == 401
     assert error.request_id and error.request_id.startswith("req_")

@@ -89,7 +89,7 @@ def test_a_wrong_key_is_a_one_line_error_and_nothing_is_stored(
         "connect",
         "stripe",
         "--api-key",
-        "sk_test_wrong",
+        "rk_test_wrong",
         "--api-base",
         seeded_sandbox.url,
         check=False,

@@ -138,7 +138,7 @@ def test_a_wrong_key_stores_nothing(
             store,
             settings,
             workspace_ref="Acme",
-            api_key="sk_test_wrong",
+            api_key="rk_test_wrong",
             api_base=empty_sandbox.url,
         )
     with store.session() as session:

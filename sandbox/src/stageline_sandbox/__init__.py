@@ -13,15 +13,25 @@ The official ``stripe`` SDK drives it as it drives Stripe::
 """
 
 from stageline_sandbox.app import create_sandbox_app
-from stageline_sandbox.config import SANDBOX_API_KEY, FaultConfig, SandboxConfig
+from stageline_sandbox.config import (
+    DEFAULT_ACCOUNT_ID,
+    SANDBOX_API_KEY,
+    AccountProfile,
+    FaultConfig,
+    SandboxAccount,
+    SandboxConfig,
+)
 from stageline_sandbox.seed import SeedSummary, seed, seed_sandbox
 from stageline_sandbox.seed_accounts import SeedAccount, SeedUser, demo_accounts
 from stageline_sandbox.server import SandboxHandle, run_sandbox_in_thread
 from stageline_sandbox.store import SandboxStore
 
 __all__ = [
+    "DEFAULT_ACCOUNT_ID",
     "SANDBOX_API_KEY",
+    "AccountProfile",
     "FaultConfig",
+    "SandboxAccount",
     "SandboxConfig",
     "SandboxHandle",
     "SandboxStore",

@@ -6,7 +6,9 @@
 0
 
 Every response carries a ``Request-Id``; every failure is Stripe's error JSON, never a
-traceback. POST requests run in one transaction and honour ``Idempotency-Key``.
+traceback. POST requests run in one transaction and honour ``Idempotency-Key``. Each
+account has its own store and engine; a request acts on its key's account, or on the
+connected account its ``Stripe-Account`` header names.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import re
 import secrets
 import string
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,7 +31,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from stageline_sandbox.config import SandboxConfig
+from stageline_sandbox import permissions
+from stageline_sandbox.accounts import AccountRegistry, Tenant
+from stageline_sandbox.config import SandboxAccount, SandboxConfig
 from stageline_sandbox.context import Ctx, Route
 from stageline_sandbox.engine import Engine
 from stageline_sandbox.errors import (
@@ -77,15 +82,10 @@ class SandboxApi:
     """Authenticates, limits, runs and answers one request at a time per handler call."""
 
     def __init__(
-        self,
-        config: SandboxConfig,
-        store: SandboxStore,
-        routes: Sequence[Route],
-        services: Any = None,
+        self, config: SandboxConfig, accounts: AccountRegistry, routes: Sequence[Route]
     ) -> None:
         self.config = config
-        self.store = store
-        self.services = services
+        self.accounts = accounts
         self.limiter = RateLimiter()
         self.faults = FaultInjector(config.faults)
         self._routes = _compile(routes)
@@ -121,6 +121,8 @@ class SandboxApi:
 
     async def _handle(self, request: Request, request_id: str) -> tuple[int, str, dict[str, str]]:
         api_key = api_key_from(request.headers.get("authorization"), self.config)
+        key_account = self.config.account_of(api_key) or self.accounts.default.profile.id
+        tenant = self.accounts.acting(api_key, key_account, request.headers.get("stripe-account"))
         rate = self.config.rate_limit_for(api_key)
         if rate is not None and not self.limiter.allow(api_key, rate=rate, now=time.monotonic()):
             raise rate_limited("global-rate")
@@ -138,13 +140,22 @@ class SandboxApi:
                 "https://docs.stripe.com or we can help at https://support.stripe.com/.",
             )
         route, path_params = matched
+        restricted = self.config.permissions_of(api_key)
+        if restricted is not None:
+            permissions.check(
+                method,
+                request.url.path,
+                key=api_key,
+                permissions=restricted,
+                account=tenant.profile.id,
+            )
         values = decode_form(request.url.query)
         if method in ("POST", "DELETE"):
             body = (await request.body()).decode("utf-8", errors="replace")
             values.update(decode_form(body))
         idempotency_key = request.headers.get("idempotency-key") if method == "POST" else None
         ctx = Ctx(
-            store=self.store,
+            store=tenant.store,
             params=Params(values),
             now=self.config.clock(),
             path=path_params,
@@ -152,11 +163,13 @@ class SandboxApi:
             request_id=request_id,
             idempotency_key=idempotency_key,
             api_version=request.headers.get("stripe-version"),
-            services=self.services,
+            services=tenant.services,
+            api_key=api_key,
+            account=self.accounts.scope(tenant),
         )
         if method == "GET":
             return 200, dumps(self._versioned(ctx, route.handler(ctx))), {}
-        return self._run_write(ctx, route, api_key, method, request.url.path, values)
+        return self._run_write(ctx, tenant, route, method, request.url.path, values)
 
     def _versioned(self, ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:
         """The answer as ``Stripe-Version`` shapes it (older versions: pre-basil shapes)."""
@@ -164,21 +177,22 @@ class SandboxApi:
             return result
         if result.get("object") in ("list", "search_result"):
             result["data"] = [
-                object_for_version(item, ctx.api_version, self.store) for item in result["data"]
+                object_for_version(item, ctx.api_version, ctx.store) for item in result["data"]
             ]
             return result
-        return object_for_version(result, ctx.api_version, self.store)
+        return object_for_version(result, ctx.api_version, ctx.store)
 
     def _run_write(
         self,
         ctx: Ctx,
+        tenant: Tenant,
         route: Route,
-        api_key: str,
         method: str,
         path: str,
         values: dict[str, Any],
     ) -> tuple[int, str, dict[str, str]]:
-        key = ctx.idempotency_key
+        key, api_key = ctx.idempotency_key, ctx.api_key
+        store, services = tenant.store, tenant.services
         fingerprint = hashlib.sha256(
             json.dumps([method, path, values], sort_keys=True).encode()
         ).hexdigest()
@@ -189,25 +203,48 @@ class SandboxApi:
                     "Invalid idempotency key: must be at most 255 characters.",
                     param="Idempotency-Key",
                 )
-            saved = self.store.idempotent_response(api_key, key)
+            saved = store.idempotent_response(api_key, key)
             if saved is not None:
                 if saved[0] != fingerprint:
                     raise idempotency_error(key)
                 return saved[1], saved[2], {"Idempotent-Replayed": "true"}
         try:
-            with self.store.transaction():
+            with store.transaction():
                 body = dumps(self._versioned(ctx, route.handler(ctx)))
                 if key:
-                    self.store.save_idempotent_response(
-                        api_key, key, fingerprint, 200, body, ctx.now
-                    )
+                    store.save_idempotent_response(api_key, key, fingerprint, 200, body, ctx.now)
         except BaseException:
-            if self.services is not None:
-                self.services.after_rollback()
+            if services is not None:
+                services.after_rollback()
             raise
-        if self.services is not None:
-            self.services.after_write()
+        if services is not None:
+            services.after_write()
         return 200, body, {"Idempotency-Key": key} if key else {}
+
+
+def account_db_path(db_path: str | None, account: SandboxAccount) -> str | None:
+    """Where another account keeps its data: its own ``db_path``, else a file beside the
+    default account's (``sandbox.db`` → ``sandbox.acct_X.db``), else memory.
+
+    >>> account_db_path(".stageline/sandbox.db", SandboxAccount("acct_2"))
+    '.stageline/sandbox.acct_2.db'
+    """
+    if account.db_path is not None or db_path is None:
+        return account.db_path
+    path = Path(db_path)
+    return str(path.with_name(f"{path.stem}.{account.id}{path.suffix}"))
+
+
+def _accounts(
+    config: SandboxConfig, store: SandboxStore, stores: Mapping[str, SandboxStore]
+) -> AccountRegistry:
+    platform = Tenant(config.account, store, Engine(config, store))
+    connected = []
+    for account in config.accounts:
+        own = stores.get(account.id) or SandboxStore(account_db_path(config.db_path, account))
+        engine = Engine(config, own, account=account.id, platform_store=store)
+        connected.append(Tenant(account, own, engine, platform_id=config.account.id))
+    return AccountRegistry(platform, connected)
 
 
 def create_sandbox_app(
@@ -215,22 +252,29 @@ def create_sandbox_app(
     *,
     store: SandboxStore | None = None,
     routes: Sequence[Route] | None = None,
+    stores: Mapping[str, SandboxStore] | None = None,
 ) -> Starlette:
     """Build the sandbox's ASGI app; its state lives in ``store`` (or ``config.db_path``).
 
+    ``store`` holds the default account's data; ``stores`` may give other accounts theirs
+    (by account id; otherwise each opens its own, see :func:`account_db_path`).
+
     >>> from stageline_sandbox import SANDBOX_API_KEY
     >>> app = create_sandbox_app(SandboxConfig(db_path=None, rate_limit=None))
+    >>> app.state.accounts.default.profile.id
+    'acct_1SandboxDefault0'
 
     Serve it with uvicorn (``run_sandbox_in_thread``) and point the SDK at it:
     ``stripe.StripeClient(SANDBOX_API_KEY, base_addresses={"api": url})``.
     """
     store = store if store is not None else SandboxStore(config.db_path)
-    engine = Engine(config, store)
-    api = SandboxApi(config, store, routes if routes is not None else default_routes(), engine)
+    accounts = _accounts(config, store, stores or {})
+    api = SandboxApi(config, accounts, routes if routes is not None else default_routes())
     methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
     app = Starlette(routes=[StarletteRoute("/{path:path}", api.respond, methods=methods)])
     app.state.store = store
     app.state.api = api
-    app.state.engine = engine
+    app.state.engine = accounts.default.services
+    app.state.accounts = accounts
     app.state.config = config
     return app

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stageline_sandbox.accounts import AccountScope
+from stageline_sandbox.config import DEFAULT_PROFILE
 from stageline_sandbox.errors import StripeApiError, parameter_invalid, resource_missing
 from stageline_sandbox.events import Origin
 from stageline_sandbox.lifecycle import Lifecycle
@@ -78,6 +80,10 @@ class Ctx:
     api_version: str | None = None
     services: Any = None
     """The sandbox's engine (events, billing, clocks), set by the app."""
+    api_key: str = ""
+    """The key the request was made with."""
+    account: AccountScope = field(default_factory=lambda: AccountScope(DEFAULT_PROFILE))
+    """The account the request acts on, and the accounts connected to it."""
     renderer: Renderer = field(init=False)
 
     def __post_init__(self) -> None:

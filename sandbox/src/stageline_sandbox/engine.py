@@ -25,9 +25,24 @@ from stageline_sandbox.webhooks import WebhookDispatcher
 class Engine(Recorder):
     """Shared by every request of one sandbox app (and by its test clocks)."""
 
-    def __init__(self, config: SandboxConfig, store: SandboxStore) -> None:
-        self.webhooks = WebhookDispatcher(config, store)
-        events = EventLog(store, config.clock, on_event=self.webhooks.enqueue)
+    def __init__(
+        self,
+        config: SandboxConfig,
+        store: SandboxStore,
+        *,
+        account: str | None = None,
+        platform_store: SandboxStore | None = None,
+    ) -> None:
+        """One account's engine; a connected ``account`` names itself on its events and
+        has them delivered to the Connect endpoints in ``platform_store`` too."""
+        self.webhooks = WebhookDispatcher(config, store, platform_store=platform_store)
+        events = EventLog(
+            store,
+            config.clock,
+            on_event=self.webhooks.enqueue,
+            account=account,
+            platform_store=platform_store,
+        )
         self.webhooks.events = events
         super().__init__(config, store, events)
         self.invoicing = Invoicing(self)

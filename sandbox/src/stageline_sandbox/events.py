@@ -40,6 +40,21 @@ def previous_attributes(old: Obj, new: Obj) -> Obj:
     return changed
 
 
+def listening(store: SandboxStore, event_type: str, *, connect: bool) -> list[Obj]:
+    """Enabled endpoints of ``store`` whose ``enabled_events`` match ``event_type``.
+
+    ``connect`` picks the endpoints created with ``connect=true`` (events of connected
+    accounts) or the others (the account's own events).
+    """
+    endpoints = store.find("webhook_endpoint", Filter(equals={"status": "enabled"}))
+    return [
+        e
+        for e in endpoints
+        if bool(e.get("_connect")) == connect
+        and ("*" in e["enabled_events"] or event_type in e["enabled_events"])
+    ]
+
+
 @dataclass(frozen=True)
 class Origin:
     """The API request an event came from (``None`` ids: the sandbox itself, e.g. a clock)."""
@@ -56,18 +71,28 @@ class EventLog:
         self,
         store: SandboxStore,
         clock: Callable[[], int],
-        on_event: Callable[[Obj, list[Obj]], None] | None = None,
+        on_event: Callable[[Obj, list[Obj], list[Obj]], None] | None = None,
+        *,
+        account: str | None = None,
+        platform_store: SandboxStore | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.on_event = on_event
+        self.account = account
+        """The connected account the events come from (``account`` on each event), if any."""
+        self.platform_store = platform_store
+        """The store of the platform whose Connect endpoints (``connect=true``) hear them."""
 
     def listeners(self, event_type: str) -> list[Obj]:
-        """Enabled webhook endpoints whose ``enabled_events`` match ``event_type``."""
-        endpoints = self.store.find("webhook_endpoint", Filter(equals={"status": "enabled"}))
-        return [
-            e for e in endpoints if "*" in e["enabled_events"] or event_type in e["enabled_events"]
-        ]
+        """This account's enabled endpoints (not Connect ones) listening for ``event_type``."""
+        return listening(self.store, event_type, connect=False)
+
+    def connect_listeners(self, event_type: str) -> list[Obj]:
+        """The platform's enabled Connect endpoints listening for ``event_type``."""
+        if self.platform_store is None:
+            return []
+        return listening(self.platform_store, event_type, connect=True)
 
     def emit(
         self,
@@ -80,24 +105,26 @@ class EventLog:
         """Record an event about ``obj`` (rendered) and queue its webhook deliveries."""
         origin = origin or Origin()
         listeners = self.listeners(event_type)
+        connect = self.connect_listeners(event_type)
         data: dict[str, Any] = {"object": obj}
         if previous is not None:
             data["previous_attributes"] = previous
         event: Obj = {
             "id": new_id("evt"),
             "object": "event",
+            **({"account": self.account} if self.account else {}),
             "api_version": API_VERSION,
             "created": self.clock(),
             "data": data,
             "livemode": origin.livemode,
-            "pending_webhooks": len(listeners),
+            "pending_webhooks": len(listeners) + len(connect),
             "request": {"id": origin.request_id, "idempotency_key": origin.idempotency_key},
             "type": event_type,
             "context": None,
         }
         self.store.put("event", event)
-        if self.on_event is not None and listeners:
-            self.on_event(event, listeners)
+        if self.on_event is not None and (listeners or connect):
+            self.on_event(event, listeners, connect)
         return event
 
     def changed(

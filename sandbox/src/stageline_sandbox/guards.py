@@ -15,6 +15,7 @@ import threading
 
 from stageline_sandbox.config import FaultConfig, SandboxConfig
 from stageline_sandbox.errors import StripeApiError, api_error, authentication_error, rate_limited
+from stageline_sandbox.permissions import redacted
 
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization "
@@ -24,13 +25,11 @@ _NO_KEY = (
 )
 
 
-def _redact(key: str) -> str:
-    prefix = key[:8] if key.startswith(("sk_", "rk_", "pk_")) else ""
-    return f"{prefix}{'*' * max(len(key) - len(prefix) - 4, 0)}{key[-4:]}"
-
-
 def api_key_from(authorization: str | None, config: SandboxConfig) -> str:
-    """The caller's key from ``Authorization`` (Bearer, or Basic with the key as user)."""
+    """The caller's key from ``Authorization`` (Bearer, or Basic with the key as user).
+
+    Raises Stripe's 401 when there is no key or no account of ``config`` has it.
+    """
     if not authorization or not authorization.strip():
         raise authentication_error(_NO_KEY)
     scheme, _, credential = authorization.strip().partition(" ")
@@ -47,7 +46,7 @@ def api_key_from(authorization: str | None, config: SandboxConfig) -> str:
     if not credential:
         raise authentication_error(_NO_KEY)
     if not config.accepts(credential):
-        raise authentication_error(f"Invalid API Key provided: {_redact(credential)}")
+        raise authentication_error(f"Invalid API Key provided: {redacted(credential)}")
     return credential
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import uvicorn
@@ -39,9 +40,25 @@ class SandboxHandle:
         """Stop serving and wait for the server thread to end."""
         self._server.should_exit = True
         self._thread.join(timeout)
-        engine = getattr(self.app.state, "engine", None)
-        if engine is not None:
-            engine.close()
+        accounts = getattr(self.app.state, "accounts", None)
+        if accounts is not None:
+            accounts.close()
+
+    def store_for(self, account_id: str) -> SandboxStore:
+        """The store holding ``account_id``'s data (the default account's is ``.store``)."""
+        tenant = self.app.state.accounts.get(account_id)
+        if tenant is None:
+            raise KeyError(f"no account {account_id} in this sandbox")
+        store: SandboxStore = tenant.store
+        return store
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every account's webhook deliveries (retries included) are done."""
+        deadline = time.monotonic() + timeout
+        return all(
+            tenant.services.webhooks.wait_idle(max(deadline - time.monotonic(), 0.0))
+            for tenant in self.app.state.accounts
+        )
 
     def __enter__(self) -> SandboxHandle:
         return self
@@ -56,10 +73,14 @@ def run_sandbox_in_thread(
     port: int = 12111,
     *,
     store: SandboxStore | None = None,
+    stores: Mapping[str, SandboxStore] | None = None,
     startup_timeout: float = 10.0,
 ) -> SandboxHandle:
-    """Start the sandbox with uvicorn in a daemon thread; ``port=0`` picks a free port."""
-    app = create_sandbox_app(config, store=store)
+    """Start the sandbox with uvicorn in a daemon thread; ``port=0`` picks a free port.
+
+    ``store`` holds the default account's data, ``stores`` other accounts' (by id).
+    """
+    app = create_sandbox_app(config, store=store, stores=stores)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     )

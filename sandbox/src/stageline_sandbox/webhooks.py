@@ -50,6 +50,8 @@ class Delivery:
     event_id: str = field(compare=False)
     endpoint_id: str = field(compare=False)
     attempt: int = field(default=0, compare=False)
+    connect: bool = field(default=False, compare=False)
+    """The endpoint is the platform's Connect endpoint (it lives in the platform's store)."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,17 @@ class Attempt:
 class WebhookDispatcher:
     """A background thread that sends queued deliveries when they are due."""
 
-    def __init__(self, config: SandboxConfig, store: SandboxStore) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        store: SandboxStore,
+        *,
+        platform_store: SandboxStore | None = None,
+    ) -> None:
         self.config = config
         self.store = store
+        self.platform_store = platform_store
+        """Where the platform's Connect endpoints live (for a connected account's events)."""
         self.events: EventLog | None = None
         self.attempts: list[Attempt] = []
         faults = config.faults
@@ -81,14 +91,19 @@ class WebhookDispatcher:
         self._cond = threading.Condition()
         self._closed = False
         self._threads: list[threading.Thread] = []
-        self._client = httpx.Client(timeout=config.webhook_timeout)
+        self._client: httpx.Client | None = None
+        """Made with the first delivery (loading TLS roots costs time every account would pay)."""
 
-    def enqueue(self, event: Obj, endpoints: list[Obj]) -> None:
-        """Stage deliveries of ``event``; they go out after the write commits (:meth:`wake`)."""
+    def enqueue(self, event: Obj, endpoints: list[Obj], connect: list[Obj] | None = None) -> None:
+        """Stage deliveries of ``event`` to this account's ``endpoints`` and the platform's
+        ``connect`` ones; they go out after the write commits (:meth:`wake`)."""
+        now = time.monotonic()
         with self._cond:
             for endpoint in endpoints:
+                self._staged.append(Delivery(now, next(self._order), event["id"], endpoint["id"]))
+            for endpoint in connect or ():
                 self._staged.append(
-                    Delivery(time.monotonic(), next(self._order), event["id"], endpoint["id"])
+                    Delivery(now, next(self._order), event["id"], endpoint["id"], connect=True)
                 )
 
     def discard_staged(self) -> None:
@@ -110,6 +125,7 @@ class WebhookDispatcher:
                 delivery.order = next(self._order)
                 heapq.heappush(self._queue, delivery)
             if not self._threads:
+                self._client = httpx.Client(timeout=self.config.webhook_timeout)
                 for n in range(max(1, self.config.webhook_concurrency)):
                     thread = threading.Thread(
                         target=self._run, name=f"stageline-sandbox-webhooks-{n}", daemon=True
@@ -135,7 +151,8 @@ class WebhookDispatcher:
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(2.0)
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def _run(self) -> None:
         while True:
@@ -160,7 +177,8 @@ class WebhookDispatcher:
 
     def _deliver(self, delivery: Delivery) -> None:
         event = self.store.get("event", delivery.event_id)
-        endpoint = self.store.get("webhook_endpoint", delivery.endpoint_id)
+        endpoints = self.platform_store if delivery.connect else self.store
+        endpoint = endpoints.get("webhook_endpoint", delivery.endpoint_id) if endpoints else None
         if event is None or endpoint is None or endpoint.get("status") != "enabled":
             return
         if self._faults.drop_delivery():
@@ -185,6 +203,7 @@ class WebhookDispatcher:
                 delivery.event_id,
                 delivery.endpoint_id,
                 delivery.attempt + 1,
+                delivery.connect,
             )
             with self._cond:
                 heapq.heappush(self._queue, retry)
@@ -192,8 +211,11 @@ class WebhookDispatcher:
     def _post(self, endpoint: Obj, payload: str, event_id: str, attempt: int) -> bool:
         header = signature_header(payload, endpoint["_secret"], timestamp=int(time.time()))
         status: int | None = None
+        client = self._client  # made by wake() before any delivery thread starts
+        if client is None:
+            return False
         try:
-            response = self._client.post(
+            response = client.post(
                 endpoint["url"],
                 content=payload.encode(),
                 headers={

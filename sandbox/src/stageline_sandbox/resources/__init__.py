@@ -12,6 +12,7 @@ from stageline_sandbox.context import Route
 def all_routes() -> list[Route]:
     """Every route, in matching order (literal paths before ``{id}`` ones)."""
     from stageline_sandbox.resources import (
+        accounts,
         coupons,
         customers,
         events,
@@ -39,4 +40,5 @@ def all_routes() -> list[Route]:
         *events.ROUTES,
         *webhook_endpoints.ROUTES,
         *test_clocks.ROUTES,
+        *accounts.ROUTES,
     ]

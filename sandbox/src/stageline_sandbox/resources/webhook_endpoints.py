@@ -1,7 +1,8 @@
 """``/v1/webhook_endpoints``: where events are delivered, signed with a ``whsec_`` secret.
 
 The secret is answered once, on creation. ``api_version`` (fixed at creation) chooses the
-shape events are rendered in for this endpoint.
+shape events are rendered in for this endpoint. ``connect=true`` (fixed at creation) makes
+an endpoint of the connected accounts' events instead of its own account's.
 
 >>> [route.method for route in ROUTES]
 ['GET', 'POST', 'GET', 'POST', 'DELETE']
@@ -79,7 +80,7 @@ def create_endpoint(ctx: Ctx) -> Obj:
         raise parameter_invalid("api_version", f"Invalid API version: {version}")
     if ctx.store.count("webhook_endpoint") >= MAX_ENDPOINTS:
         raise parameter_invalid("url", f"You can have at most {MAX_ENDPOINTS} endpoints.")
-    ctx.params.allow("connect")
+    connect = ctx.params.boolean("connect")
     endpoint: Obj = {
         "id": new_id("we"),
         "object": "webhook_endpoint",
@@ -93,6 +94,7 @@ def create_endpoint(ctx: Ctx) -> Obj:
         "status": "enabled",
         "url": url,
         "_secret": secret_token("whsec_"),
+        **({"_connect": True} if connect else {}),
     }
     ctx.params.reject_unknown()
     ctx.store.put("webhook_endpoint", endpoint)

@@ -9,14 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from stageline.config import Settings
 from stageline.errors import NotFound, StagelineError
-from stageline.facts import recompute_facts
+from stageline.facts import RecomputeSummary, recompute_facts
 from stageline.importing import parse_accounts_csv, parse_users_csv
 from stageline.security import SecretBox
 from stageline.store import accounts as account_store
 from stageline.store.connections import create_connection, get_connection, list_connections
 from stageline.store.db import Store
+from stageline.store.models import Workspace
 from stageline.store.workspaces import find_workspace
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
@@ -172,30 +175,66 @@ def sync_workspace(
     return synced
 
 
+IMPORT_CAUSE = "import"
+CLOCK_CAUSE = "scheduled-refresh"
+
+
 @dataclass(frozen=True)
 class Imported:
+    """Rows of an import by what they did; ``recomputed`` is ``None`` when nothing changed."""
+
     created: int
     updated: int
+    unchanged: int
+    recomputed: RecomputeSummary | None = None
+
+    def as_json(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
 def import_accounts(
-    store: Store, *, workspace_ref: str | None, csv_text: str, now: datetime
+    store: Store,
+    *,
+    workspace_ref: str | None,
+    csv_text: str,
+    now: datetime,
+    clear_empty: bool = False,
 ) -> Imported:
-    """Parse the whole file first; write all rows or none; then rematch and refresh facts."""
-    rows = parse_accounts_csv(csv_text)
+    """Parse the whole file first; write all rows or none; then rematch and refresh facts.
+
+    Columns the file does not name, and empty cells unless ``clear_empty``, keep their values.
+    """
+    rows = parse_accounts_csv(csv_text, clear_empty=clear_empty)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
         result = account_store.upsert_accounts(session, workspace_id=workspace.id, rows=rows)
-        recompute_facts(session, workspace=workspace, now=now, cause="accounts-import")
-    return Imported(result.created, result.updated)
+        return _refreshed(session, workspace, result, now)
 
 
 def import_users(
-    store: Store, *, workspace_ref: str | None, csv_text: str, now: datetime
+    store: Store,
+    *,
+    workspace_ref: str | None,
+    csv_text: str,
+    now: datetime,
+    clear_empty: bool = False,
 ) -> Imported:
-    rows = parse_users_csv(csv_text)
+    """Like ``import_accounts``, for users and their memberships."""
+    rows = parse_users_csv(csv_text, clear_empty=clear_empty)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
         result = account_store.upsert_users(session, workspace_id=workspace.id, rows=rows)
-        recompute_facts(session, workspace=workspace, now=now, cause="users-import")
-    return Imported(result.created, result.updated)
+        return _refreshed(session, workspace, result, now)
+
+
+def _refreshed(
+    session: Session, workspace: Workspace, result: account_store.UpsertResult, now: datetime
+) -> Imported:
+    """Rematch and refresh after rows changed: a movement is the import's only where it
+    changed which customers an account matches; what the clock moved is the clock's."""
+    summary = None
+    if result.changed:
+        summary = recompute_facts(
+            session, workspace=workspace, now=now, cause=IMPORT_CAUSE, clock_cause=CLOCK_CAUSE
+        )
+    return Imported(result.created, result.updated, result.unchanged, summary)

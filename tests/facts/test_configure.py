@@ -306,4 +306,4 @@ def test_rematching_runs_when_accounts_are_imported(world: World, store: Any) ->
     import_accounts(store, workspace_ref="Acme", csv_text="external_id,name\nlate,Late\n",
                     now=datetime(2026, 3, 2, tzinfo=NOW.tzinfo))  # fmt: skip
     late = world.show("late")
-    assert late["mrr"]["amount"] == 10000 and late["movements"][0]["cause"] == "accounts-import"
+    assert late["mrr"]["amount"] == 10000 and late["movements"][0]["cause"] == "import"

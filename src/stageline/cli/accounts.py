@@ -21,6 +21,7 @@ from stageline.facts.views import (
     stage_label,
     unmatched_customers,
 )
+from stageline.importing import decode_csv
 from stageline.store.workspaces import find_workspace
 
 accounts_app = typer.Typer(help="Accounts with MRR, renewal date and stage.", no_args_is_help=True)
@@ -28,16 +29,22 @@ users_app = typer.Typer(help="Users of our own, members of accounts.", no_args_i
 customers_app = typer.Typer(help="Stripe customers and how they matched.", no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(help="CSV file with a header row.")]
+ClearEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--clear-empty",
+        help="An empty cell clears the stored value (by default it keeps it).",
+    ),
+]
 NO_STAGE = "no matching stage"
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, what: str) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} is not UTF-8 text", hint="save the CSV as UTF-8") from exc
+    return decode_csv(data, what=what)
 
 
 def _money(value: dict[str, Any]) -> str:
@@ -151,38 +158,55 @@ def _print_detail(detail: dict[str, Any]) -> None:
 
 @accounts_app.command("import")
 def accounts_import(
-    path: FileArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False
+    path: FileArg,
+    clear_empty: ClearEmptyOpt = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create or update accounts from CSV (external_id,name,<properties>...).
 
+    Only the columns in the file change; an empty cell keeps the stored value.
     Example: stageline accounts import accounts.csv
     """
-    _import("Accounts", operations.import_accounts, path, workspace, as_json)
+    _import("Accounts", operations.import_accounts, path, clear_empty, workspace, as_json)
 
 
 @users_app.command("import")
-def users_import(path: FileArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+def users_import(
+    path: FileArg,
+    clear_empty: ClearEmptyOpt = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Create or update users from CSV (external_id,name,email,account_external_ids,...).
 
+    Only the columns in the file change; an empty cell keeps the stored value.
     Example: stageline users import users.csv
     """
-    _import("Users", operations.import_users, path, workspace, as_json)
+    _import("Users", operations.import_users, path, clear_empty, workspace, as_json)
 
 
 def _import(
     what: str,
     run: Callable[..., operations.Imported],
     path: Path,
+    clear_empty: bool,
     workspace: str | None,
     as_json: bool,
 ) -> None:
     with cli_errors():
         rt = runtime()
-        result = run(rt.store, workspace_ref=workspace, csv_text=_read(path), now=rt.now())
+        text = _read(path, what.lower())
+        result = run(
+            rt.store, workspace_ref=workspace, csv_text=text, now=rt.now(), clear_empty=clear_empty
+        )
         if as_json:
-            print_json({"created": result.created, "updated": result.updated})
+            print_json(result.as_json())
         else:
-            console.print(f"{what}: {result.created} created, {result.updated} updated.")
+            console.print(
+                f"{what}: {result.created} created, {result.updated} updated, "
+                f"{result.unchanged} unchanged."
+            )
 
 
 @users_app.command("show")

@@ -65,13 +65,16 @@ def record_changes(
     had_mrr_before: bool,
     now: datetime,
     cause: str,
+    movement_cause: str | None = None,
 ) -> Recorded:
     """Log what changed from ``old`` (``None``: first computation) to ``new``.
 
     ``had_mrr_before`` says whether the account ever had MRR before ``old``; it tells a
-    reactivation from a new account.
+    reactivation from a new account. ``movement_cause``, when given, is the MRR movements'
+    cause instead of ``cause``.
     """
     cause = cause[:200]
+    movement_cause = (movement_cause or cause)[:200]
     before = old.logged() if old is not None else _NOTHING
     after = new.logged()
     changed = False
@@ -94,7 +97,7 @@ def record_changes(
         dict(new.totals),
         had_mrr_before=had_mrr_before,
         at=now,
-        cause=cause,
+        cause=movement_cause,
     )
     for movement in movements:
         session.add(
@@ -106,7 +109,7 @@ def record_changes(
                 amount=movement.amount,
                 previous_amount=movement.previous_amount,
                 current_amount=movement.current_amount,
-                cause=cause,
+                cause=movement_cause,
                 at=now,
             )
         )

@@ -53,11 +53,16 @@ def recompute_facts(
     now: datetime,
     cause: str,
     customer_ids: Collection[str] | None = None,
+    clock_cause: str | None = None,
 ) -> RecomputeSummary:
     """Rematch customers and refresh the facts of the accounts they belong to.
 
     With ``customer_ids=None`` every customer and every account of ``workspace``; otherwise
     only those customers, and the accounts they belonged to or now belong to.
+
+    ``clock_cause`` is for callers that change only our own accounts and users (imports): the
+    MRR movements of an account whose matched customers stay the same are then recorded with
+    ``clock_cause``, since only the clock can have moved its Stripe MRR.
     """
     settings = WorkspaceSettings.from_json(workspace.settings or {})
     if customer_ids is None:
@@ -104,6 +109,7 @@ def recompute_facts(
         outcome=outcome,
         now=now,
         cause=cause,
+        clock_cause=clock_cause,
     )
 
 
@@ -151,6 +157,7 @@ def _refresh(
     outcome: MatchOutcome,
     now: datetime,
     cause: str,
+    clock_cause: str | None = None,
 ) -> RecomputeSummary:
     ever_paid = fact_store.accounts_with_movements(
         session, workspace_id=workspace.id, account_ids=list(targets)
@@ -189,6 +196,9 @@ def _refresh(
             had_mrr_before=account_id in ever_paid,
             now=now,
             cause=cause,
+            movement_cause=clock_cause
+            if clock_cause is not None and old is not None and _same_customers(facts, customers)
+            else None,
         )
         changed += recorded.changed
         movements += len(recorded.movements)
@@ -220,3 +230,7 @@ def _refresh(
         movements=movements,
         transitions=transitions,
     )
+
+
+def _same_customers(facts: AccountFacts, customers: list[Customer]) -> bool:
+    return list(facts.customer_ids) == [c.id for c in customers]

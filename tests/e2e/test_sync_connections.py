@@ -9,6 +9,7 @@ import pytest
 
 from stageline_sandbox import (
     SANDBOX_API_KEY,
+    AccountProfile,
     SandboxConfig,
     SandboxHandle,
     SandboxStore,
@@ -23,7 +24,8 @@ def second_sandbox() -> Iterator[SandboxHandle]:
     """Another Stripe account, with its own customers."""
     store = SandboxStore()
     seed(store, customers=12, random_seed=99, now=SEED_NOW)
-    handle = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=store)
+    config = SandboxConfig(rate_limit=None, account=AccountProfile(id="acct_second"))
+    handle = run_sandbox_in_thread(config, port=0, store=store)
     yield handle
     handle.stop()
 

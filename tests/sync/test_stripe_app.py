@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from stageline.config import Settings
+from stageline.operations import connect_stripe, sync_workspace
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection
 from stageline.store.workspaces import (
@@ -21,8 +23,17 @@ from stageline.store.workspaces import (
     find_workspace,
     rotate_connection_secret,
 )
+from stageline.sync.status import connection_status
+from stageline.sync.status_text import describe_connection
 from stageline.sync.stripe_app import signed_payload
 from stageline.web import create_app
+from stageline_sandbox import (
+    DEFAULT_ACCOUNT_ID,
+    SANDBOX_API_KEY,
+    SandboxConfig,
+    SandboxStore,
+    run_sandbox_in_thread,
+)
 
 APP_SECRET = "absec_test_app_signing_secret"
 
@@ -80,8 +91,16 @@ def test_a_signed_request_with_the_right_secret_links_the_account(
     response = _post(client, _body(secrets["acme"]), _signature("usr_1", "acct_1"))
     assert response.status_code == 200, response.text
     data = response.json()
-    assert (data["connected"], data["status"], data["workspace"]) == (True, "connected", "Acme")
+    assert (data["connected"], data["status"], data["workspace"]) == (
+        True,
+        "waiting_for_key",
+        "Acme",
+    )
     assert data["created"] is True
+    assert (
+        data["next_step"]
+        == f"stageline connections set-key {data['connection_id']} --api-key rk_..."
+    )
     links = _links(store)
     assert [(a, u) for a, u, _ in links] == [("acct_1", "usr_1")]
     again = _post(client, _body(secrets["acme"], user="usr_2"), _signature("usr_2", "acct_1"))
@@ -202,3 +221,45 @@ def test_without_an_app_secret_configured_nothing_links(
         response = _post(plain, _body(secrets["acme"]), _signature("usr_1", "acct_1"))
     assert response.status_code >= 400
     assert _links(store) == []
+
+
+def test_an_app_linked_account_waits_for_a_key_until_given_one(
+    client: TestClient, secrets: dict[str, str], store: Store, app_settings: Settings
+) -> None:
+    sandbox = run_sandbox_in_thread(SandboxConfig(rate_limit=None), port=0, store=SandboxStore())
+    try:
+        linked = _post(
+            client,
+            _body(secrets["acme"], account=DEFAULT_ACCOUNT_ID) | {"livemode": False},
+            _signature("usr_1", DEFAULT_ACCOUNT_ID),
+        ).json()
+        connection_id = linked["connection_id"]
+        now = datetime.now(UTC)
+        with store.session() as session:
+            connection = session.get_one(StripeConnection, connection_id)
+            status = connection_status(session, connection=connection, now=now, public_url="x")
+        words = describe_connection(status, now=now)
+        assert status["status"] == "waiting_for_key"
+        assert (
+            words[-1]
+            == f"to start syncing: stageline connections set-key {connection_id} --api-key rk_..."
+        )
+        (waiting,) = sync_workspace(store, app_settings, workspace_ref="Acme", now=now)
+        assert waiting.error is not None and "waiting for an API key" in waiting.error
+
+        given = connect_stripe(
+            store,
+            app_settings,
+            workspace_ref="Acme",
+            api_key=SANDBOX_API_KEY,
+            api_base=sandbox.url,
+            connection_id=connection_id,
+            now=now,
+        )
+        assert (given.connection_id, given.updated) == (connection_id, True)
+        (synced,) = sync_workspace(store, app_settings, workspace_ref="Acme", now=now)
+        assert synced.error is None and synced.result is not None
+        with store.session() as session:
+            assert session.get_one(StripeConnection, connection_id).status == "connected"
+    finally:
+        sandbox.stop()

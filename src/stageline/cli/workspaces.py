@@ -168,27 +168,101 @@ def connect_stripe(
             register_webhook=webhook,
             now=rt.now(),
         )
-        data = {
-            "id": connected.connection_id,
-            "workspace_id": connected.workspace_id,
-            "mode": connected.mode,
-            "api_base": connected.api_base,
-            "webhook_url": connected.webhook_url,
-            "webhook_endpoint_id": connected.webhook_endpoint_id,
-            "webhook_error": connected.webhook_error,
-        }
-        if as_json:
-            print_json(data)
-            return
+        _print_connected(connected, as_json=as_json)
+
+
+def _print_connected(connected: operations.Connected, *, as_json: bool) -> None:
+    data = {
+        "id": connected.connection_id,
+        "workspace_id": connected.workspace_id,
+        "mode": connected.mode,
+        "api_base": connected.api_base,
+        "stripe_account_id": connected.stripe_account_id,
+        "updated": connected.updated,
+        "webhook_url": connected.webhook_url,
+        "webhook_endpoint_id": connected.webhook_endpoint_id,
+        "webhook_error": connected.webhook_error,
+    }
+    if as_json:
+        print_json(data)
+        return
+    where = f"Stripe account {connected.stripe_account_id} ({connected.mode} mode)"
+    if connected.updated:
         console.print(
-            f"Connected to Stripe ({connected.mode} mode) at {connected.api_base}: "
-            f"{connected.connection_id}"
+            f"{where} was connected already as {connected.connection_id}: it now uses this key "
+            "(same data, nothing counted twice).",
+            soft_wrap=True,
+            highlight=False,
         )
-        console.print(f"Webhook URL: {connected.webhook_url}")
-        if connected.webhook_endpoint_id:
-            console.print(f"Webhook endpoint created on Stripe: {connected.webhook_endpoint_id}")
-        if connected.webhook_error:
-            console.print(f"[yellow]Warning:[/] {connected.webhook_error}")
+    else:
+        console.print(
+            f"Connected to {where} at {connected.api_base}: {connected.connection_id}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    console.print(f"Webhook URL: {connected.webhook_url}", soft_wrap=True, highlight=False)
+    if connected.webhook_endpoint_id:
+        console.print(f"Webhook endpoint on Stripe: {connected.webhook_endpoint_id}")
+    if connected.webhook_error:
+        console.print(f"[yellow]Warning:[/] {escape(connected.webhook_error)}")
+
+
+@connections_app.command("set-key")
+def connections_set_key(
+    connection: Annotated[str, typer.Argument(help="The connection, e.g. conn_26f5...")],
+    api_key: Annotated[str, typer.Option("--api-key", help="Restricted key rk_... or sk_...")],
+    workspace: WorkspaceOpt = None,
+    api_base: Annotated[
+        str | None, typer.Option("--api-base", help="Stripe-compatible server, e.g. the sandbox.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give a connection a new key of the same Stripe account (a rotated key, or the first
+    key of an account linked by the Stripe App); a key of another account is refused.
+
+    Example: stageline connections set-key conn_26f5101283a78009 --api-key rk_test_...
+    """
+    with cli_errors():
+        rt = runtime()
+        connected = operations.connect_stripe(
+            rt.store,
+            rt.settings,
+            workspace_ref=workspace,
+            api_key=api_key,
+            api_base=api_base,
+            now=rt.now(),
+            connection_id=connection,
+        )
+        _print_connected(connected, as_json=as_json)
+
+
+@connections_app.command("remove")
+def connections_remove(
+    connection: Annotated[str, typer.Argument(help="The connection, e.g. conn_26f5...")],
+    workspace: WorkspaceOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a connection with everything synced through it, delete Stageline's webhook
+    endpoint on Stripe, and refresh every account's facts.
+
+    Example: stageline connections remove conn_26f5101283a78009 --yes
+    """
+    with cli_errors():
+        if not yes and not typer.confirm(
+            f"Remove {connection} and all Stripe data synced through it?"
+        ):
+            raise typer.Exit(1)
+        rt = runtime()
+        warning = operations.remove_stripe_connection(
+            rt.store, rt.settings, workspace_ref=workspace, connection_id=connection, now=rt.now()
+        )
+        if as_json:
+            print_json({"id": connection, "removed": True, "warning": warning})
+            return
+        console.print(f"Removed {connection} and the data synced through it.", highlight=False)
+        if warning:
+            console.print(f"[yellow]Warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 @connections_app.command("show")

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from stageline.errors import InvalidInput, NotFound
+from stageline.errors import Conflict, InvalidInput, NotFound
 from stageline.security import SecretBox, last4, new_id
-from stageline.store.models import StripeConnection, Workspace
+from stageline.store.models import (
+    CustomerMatch,
+    StripeConnection,
+    StripeEvent,
+    StripeObject,
+    SyncCursor,
+    WebhookRejection,
+    Workspace,
+)
+
+WAITING_FOR_KEY = "waiting_for_key"
+"""The status of a connection linked by the Stripe App before it was given an API key."""
+
+
+def key_mode(api_key: str) -> str:
+    """``live`` or ``test``, refusing what is not a Stripe secret or restricted key.
+
+    >>> key_mode("rk_live_abc"), key_mode("sk_test_abc")
+    ('live', 'test')
+    """
+    if not api_key.startswith(("sk_", "rk_")):
+        raise InvalidInput(
+            "that does not look like a Stripe API key",
+            hint="use a restricted key (rk_test_... / rk_live_...) or a secret key (sk_...)",
+        )
+    return "live" if "_live_" in api_key else "test"
 
 
 def create_connection(
@@ -19,20 +44,16 @@ def create_connection(
     api_base: str,
     metadata_key: str = "account_id",
     webhook_secret: str | None = None,
+    stripe_account_id: str | None = None,
 ) -> StripeConnection:
-    if not api_key.startswith(("sk_", "rk_")):
-        raise InvalidInput(
-            "that does not look like a Stripe API key",
-            hint="use a restricted key (rk_test_... / rk_live_...) or a secret key (sk_...)",
-        )
-    mode = "live" if "_live_" in api_key else "test"
     connection = StripeConnection(
         id=new_id("conn"),
         workspace_id=workspace.id,
-        mode=mode,
+        mode=key_mode(api_key),
         api_base=api_base.rstrip("/"),
         api_key_ciphertext=box.encrypt(api_key),
         api_key_hint=last4(api_key),
+        stripe_account_id=stripe_account_id,
         metadata_key=metadata_key,
         webhook_secret_ciphertext=box.encrypt(webhook_secret) if webhook_secret else None,
         status="connected",
@@ -40,6 +61,59 @@ def create_connection(
     session.add(connection)
     session.flush()
     return connection
+
+
+def set_connection_key(
+    connection: StripeConnection, *, box: SecretBox, api_key: str, api_base: str
+) -> None:
+    """Give ``connection`` a new key (same Stripe account, same mirror); it is connected."""
+    if key_mode(api_key) != connection.mode:
+        raise InvalidInput(
+            f"that is a {key_mode(api_key)}-mode key; connection {connection.id} is in "
+            f"{connection.mode} mode",
+            hint="a live and a test account are two connections: use `stageline connect stripe`",
+        )
+    connection.api_key_ciphertext = box.encrypt(api_key)
+    connection.api_key_hint = last4(api_key)
+    connection.api_base = api_base.rstrip("/")
+    connection.status = "connected"
+    connection.last_error = None
+
+
+def connection_for_account(
+    session: Session, *, stripe_account_id: str, mode: str
+) -> StripeConnection | None:
+    """The connection holding this Stripe account in this mode, in whichever workspace."""
+    return session.scalar(
+        select(StripeConnection).where(
+            StripeConnection.stripe_account_id == stripe_account_id,
+            StripeConnection.mode == mode,
+        )
+    )
+
+
+def claim_account(
+    session: Session, *, workspace_id: str, stripe_account_id: str, mode: str
+) -> StripeConnection | None:
+    """This workspace's connection to the account, or ``None``; another workspace's is a
+    conflict (one Stripe account feeds one workspace)."""
+    found = connection_for_account(session, stripe_account_id=stripe_account_id, mode=mode)
+    if found is not None and found.workspace_id != workspace_id:
+        raise Conflict(
+            f"Stripe account {stripe_account_id} ({mode} mode) is connected to another workspace",
+            hint="remove it there first (stageline connections remove)",
+        )
+    return found
+
+
+def remove_connection(session: Session, *, workspace_id: str, connection_id: str) -> None:
+    """Delete the connection and everything synced through it: mirror, inbox, cursors,
+    matches and webhook refusals. Facts are recomputed by the caller."""
+    connection = get_connection(session, workspace_id=workspace_id, connection_id=connection_id)
+    for table in (StripeObject, StripeEvent, SyncCursor, CustomerMatch, WebhookRejection):
+        session.execute(delete(table).where(table.connection_id == connection_id))
+    session.delete(connection)
+    session.flush()
 
 
 def list_connections(session: Session, *, workspace_id: str) -> list[StripeConnection]:

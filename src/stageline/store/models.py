@@ -69,6 +69,12 @@ class Workspace(Base):
 
 class StripeConnection(Base):
     __tablename__ = "stripe_connections"
+    __table_args__ = (
+        # One connection per Stripe account and mode (NULL until the account is known).
+        UniqueConstraint(
+            "workspace_id", "mode", "stripe_account_id", name="uq_stripe_connections_account"
+        ),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
     mode: Mapped[str] = mapped_column(String(8))

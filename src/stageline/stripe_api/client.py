@@ -141,6 +141,21 @@ class StripeGateway:
         result: dict[str, Any] = obj.to_dict(for_json=True)
         return result
 
+    def retrieve_account(self) -> dict[str, Any]:
+        """The Stripe account the key belongs to (``GET /v1/account``): its ``id`` is what
+        identifies a connection, with the key's mode."""
+        account = self._call(lambda: self._client.v1.accounts.retrieve_current())
+        result: dict[str, Any] = account.to_dict(for_json=True)
+        return result
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> None:
+        """Delete one of our endpoints; one already gone counts as deleted."""
+        try:
+            self._call(lambda: self._client.v1.webhook_endpoints.delete(endpoint_id))
+        except InvalidInput as exc:
+            if "No such webhook endpoint" not in exc.message:
+                raise
+
     def check_access(self) -> None:
         """A real, cheap call proving the key works: raises ``StripeAuthError`` if not."""
         self.list_page("customers", {"limit": 1})

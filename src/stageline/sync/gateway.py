@@ -27,8 +27,8 @@ def gateway_for(
 ) -> StripeGateway:
     if connection.api_key_ciphertext is None:
         raise ConfigError(
-            f"connection {connection.id} has no API key",
-            hint="stageline connect stripe --api-key rk_...",
+            f"connection {connection.id} is waiting for an API key",
+            hint=f"stageline connections set-key {connection.id} --api-key rk_...",
         )
     box = SecretBox(settings.secret_key.get_secret_value())
     return StripeGateway(

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from stageline.store.connections import WAITING_FOR_KEY
+
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 _REJECTIONS = {
     "bad_signature": "bad signature",
@@ -110,6 +112,13 @@ def _age(iso: str, now: datetime) -> int:
 
 def describe_connection(status: Mapping[str, Any], *, now: datetime) -> list[str]:
     """One line per aspect of ``status``: connection, backfill, webhooks, events, sweep."""
+    if status["status"] == WAITING_FOR_KEY:
+        account = status.get("stripe_account_id") or "unknown"
+        return [
+            f"linked by the Stripe App to Stripe account {account} ({status['mode']} mode), "
+            "waiting for an API key",
+            f"to start syncing: stageline connections set-key {status['id']} --api-key rk_...",
+        ]
     head = f"{status['status']} in {status['mode']} mode to {status['api_base']}"
     if status.get("api_key"):
         head += f" with key {status['api_key']}"

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from stageline.errors import AuthenticationFailed, ConfigError, Conflict, InvalidInput
 from stageline.security import new_id
+from stageline.store.connections import WAITING_FOR_KEY
 from stageline.store.db import Store
 from stageline.store.models import StripeAppSignature, StripeConnection, Workspace
 from stageline.store.workspaces import workspace_for_connection_secret
@@ -40,6 +41,8 @@ class AppLink:
     workspace_name: str
     account_id: str
     created: bool
+    status: str
+    """``waiting_for_key`` until ``stageline connections set-key`` gives it an API key."""
 
 
 def signed_payload(*, user_id: str, account_id: str) -> bytes:
@@ -142,7 +145,6 @@ def _link(
     if linked:
         connection, created = linked[0], False
         connection.stripe_app_user_id = user_id
-        connection.status = "connected"
     else:
         connection = StripeConnection(
             id=new_id("conn"),
@@ -151,9 +153,11 @@ def _link(
             api_base=api_base.rstrip("/"),
             stripe_account_id=account_id,
             stripe_app_user_id=user_id,
-            status="connected",
+            status=WAITING_FOR_KEY,
         )
         session.add(connection)
         created = True
     session.flush()
-    return AppLink(connection.id, workspace.id, workspace.name, account_id, created)
+    return AppLink(
+        connection.id, workspace.id, workspace.name, account_id, created, connection.status
+    )

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from stageline.config import Settings
 from stageline.errors import InvalidInput
+from stageline.store.connections import WAITING_FOR_KEY
 from stageline.store.db import Store
 from stageline.sync.stripe_app import MAX_BODY_BYTES, link_stripe_app
 from stageline.web.webhooks import read_limited
@@ -42,9 +43,14 @@ async def connect_stripe_app(request: Request) -> dict[str, Any]:
     )
     return {
         "connected": True,
-        "status": "connected",
+        "status": link.status,
         "connection_id": link.connection_id,
         "workspace": link.workspace_name,
         "account_id": link.account_id,
         "created": link.created,
+        "next_step": (
+            f"stageline connections set-key {link.connection_id} --api-key rk_..."
+            if link.status == WAITING_FOR_KEY
+            else None
+        ),
     }

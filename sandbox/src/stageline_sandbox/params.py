@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stageline_sandbox.errors import parameter_invalid, parameter_missing, parameter_unknown
+from stageline_sandbox.errors import parameter_invalid, parameter_missing
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _INDEX = re.compile(r"[0-9]{1,6}")
@@ -76,35 +76,23 @@ _FALSE = {"false"}
 class Params:
     """Read parameters the way Stripe validates them, raising Stripe's 400s.
 
-    Every key read is remembered, so :meth:`reject_unknown` can refuse the rest with
-    ``parameter_unknown`` exactly as Stripe does.
+    Which parameters an endpoint takes is checked before its handler runs
+    (:mod:`stageline_sandbox.honoured`); this class reads and validates their values.
     """
 
     def __init__(self, values: dict[str, Any], prefix: str = "") -> None:
         self.values = values
         self.prefix = prefix
-        self._read: set[str] = {"expand"}
 
     def _p(self, name: str) -> str:
         """The name Stripe reports, e.g. ``items[0][price]`` for a nested param."""
         return f"{self.prefix}[{name}]" if self.prefix else name
 
     def has(self, name: str) -> bool:
-        self._read.add(name)
         return name in self.values
 
     def raw(self, name: str) -> Any:
-        self._read.add(name)
         return self.values.get(name)
-
-    def allow(self, *names: str) -> None:
-        """Mark parameters as accepted without reading them."""
-        self._read.update(names)
-
-    def reject_unknown(self) -> None:
-        for name in self.values:
-            if name not in self._read:
-                raise parameter_unknown(self._p(name))
 
     def string(self, name: str, *, required: bool = False) -> str | None:
         value = self.raw(name)

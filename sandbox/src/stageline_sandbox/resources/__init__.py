@@ -1,12 +1,31 @@
 """Stripe's endpoints, one module per resource family.
 
+Every route's parameters are checked against :data:`~stageline_sandbox.honoured.HONOURED`
+before its handler runs.
+
 >>> any(route.path == "/v1/customers" for route in all_routes())
 True
 """
 
 from __future__ import annotations
 
-from stageline_sandbox.context import Route
+from stageline_sandbox.context import Ctx, Route
+from stageline_sandbox.errors import parameter_unknown
+from stageline_sandbox.honoured import first_unknown
+from stageline_sandbox.shapes import Obj
+
+
+def checked(route: Route) -> Route:
+    """``route`` refusing, with ``parameter_unknown``, any parameter it does not honour."""
+    handler = route.handler
+
+    def refuse_unknown_then_handle(ctx: Ctx) -> Obj:
+        unknown = first_unknown(route.method, route.path, ctx.params.values, ctx.api_version)
+        if unknown is not None:
+            raise parameter_unknown(unknown)
+        return handler(ctx)
+
+    return Route(route.method, route.path, refuse_unknown_then_handle)
 
 
 def all_routes() -> list[Route]:
@@ -19,6 +38,7 @@ def all_routes() -> list[Route]:
         invoices,
         prices,
         products,
+        promotion_codes,
         search,
         subscription_writes,
         subscriptions,
@@ -26,12 +46,13 @@ def all_routes() -> list[Route]:
         webhook_endpoints,
     )
 
-    return [
+    routes = [
         *search.ROUTES,
         *customers.ROUTES,
         *products.ROUTES,
         *prices.ROUTES,
         *coupons.ROUTES,
+        *promotion_codes.ROUTES,
         *subscriptions.ROUTES,
         *subscription_writes.ROUTES,
         *invoices.ROUTES,
@@ -40,3 +61,4 @@ def all_routes() -> list[Route]:
         *webhook_endpoints.ROUTES,
         *test_clocks.ROUTES,
     ]
+    return [checked(route) for route in routes]

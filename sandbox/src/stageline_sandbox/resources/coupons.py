@@ -64,7 +64,6 @@ def create_coupon(ctx: Ctx) -> Obj:
         "applies_to": {"products": list(applies_to.get("products") or [])} if applies_to else None,
         "currency_options": params.mapping("currency_options"),
     }
-    params.reject_unknown()
     ctx.engine.save("coupon", coupon, "coupon.created", origin=ctx.origin)
     return ctx.respond("coupon", coupon)
 
@@ -76,8 +75,6 @@ def update_coupon(ctx: Ctx) -> Obj:
         coupon["name"] = ctx.params.nullable_string("name")
     if ctx.params.has("metadata"):
         coupon["metadata"] = merge_metadata(coupon.get("metadata"), ctx.params.raw("metadata"))
-    ctx.params.allow("currency_options")
-    ctx.params.reject_unknown()
     ctx.engine.save("coupon", coupon, "coupon.updated", old=old, origin=ctx.origin)
     return ctx.respond("coupon", coupon)
 

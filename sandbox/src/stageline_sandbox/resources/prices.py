@@ -66,7 +66,6 @@ def _recurring(ctx: Ctx, raw: dict[str, Any]) -> Obj:
     if meter and ctx.store.get("billing.meter", meter) is None:
         raise parameter_invalid("recurring[meter]", f"No such meter: '{meter}'")
     trial_days = nested.integer("trial_period_days", low=0)
-    nested.allow("aggregate_usage")
     return {
         "interval": interval,
         "interval_count": count,
@@ -178,8 +177,6 @@ def create_price(ctx: Ctx) -> Obj:
             raise parameter_invalid("transform_quantity[round]", "Must be one of up, down.")
         price["transform_quantity"] = {"divide_by": divide_by, "round": rounding}
     _apply(ctx, price)
-    params.allow("currency_options", "transfer_lookup_key")
-    params.reject_unknown()
     ctx.engine.save("price", price, "price.created", origin=ctx.origin)
     return ctx.respond("price", price)
 
@@ -200,8 +197,6 @@ def update_price(ctx: Ctx) -> Obj:
     tax_behavior = ctx.params.choice("tax_behavior", ("inclusive", "exclusive", "unspecified"))
     if tax_behavior:
         price["tax_behavior"] = tax_behavior
-    ctx.params.allow("currency_options", "transfer_lookup_key", "migrate_to")
-    ctx.params.reject_unknown()
     ctx.engine.save("price", price, "price.updated", old=old, origin=ctx.origin)
     return ctx.respond("price", price)
 
@@ -225,7 +220,6 @@ def create_meter(ctx: Ctx) -> Obj:
         "default_aggregation": params.mapping("default_aggregation") or {"formula": "sum"},
         "value_settings": params.mapping("value_settings") or {"event_payload_key": "value"},
     }
-    params.reject_unknown()
     ctx.engine.save("billing.meter", meter, "billing.meter.created", origin=ctx.origin)
     return ctx.respond("billing.meter", meter)
 

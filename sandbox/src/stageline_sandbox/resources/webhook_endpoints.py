@@ -79,7 +79,6 @@ def create_endpoint(ctx: Ctx) -> Obj:
         raise parameter_invalid("api_version", f"Invalid API version: {version}")
     if ctx.store.count("webhook_endpoint") >= MAX_ENDPOINTS:
         raise parameter_invalid("url", f"You can have at most {MAX_ENDPOINTS} endpoints.")
-    ctx.params.allow("connect")
     endpoint: Obj = {
         "id": new_id("we"),
         "object": "webhook_endpoint",
@@ -94,7 +93,6 @@ def create_endpoint(ctx: Ctx) -> Obj:
         "url": url,
         "_secret": secret_token("whsec_"),
     }
-    ctx.params.reject_unknown()
     ctx.store.put("webhook_endpoint", endpoint)
     response = ctx.respond("webhook_endpoint", endpoint)
     response["secret"] = endpoint["_secret"]
@@ -117,7 +115,6 @@ def update_endpoint(ctx: Ctx) -> Obj:
     disabled = ctx.params.boolean("disabled")
     if disabled is not None:
         endpoint["status"] = "disabled" if disabled else "enabled"
-    ctx.params.reject_unknown()
     if endpoint != old:
         ctx.store.put("webhook_endpoint", endpoint)
     return ctx.respond("webhook_endpoint", endpoint)

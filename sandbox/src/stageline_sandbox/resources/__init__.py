@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from stageline_sandbox.context import Ctx, Route
 from stageline_sandbox.errors import parameter_unknown
-from stageline_sandbox.honoured import first_unknown
+from stageline_sandbox.parameter_check import first_unknown
 from stageline_sandbox.shapes import Obj
 
 

@@ -17,7 +17,8 @@ import pytest
 import stripe
 
 from stageline_sandbox import SANDBOX_API_KEY, SandboxConfig, SandboxHandle
-from stageline_sandbox.honoured import HONOURED, OLDER, honours
+from stageline_sandbox.honoured import HONOURED, OLDER
+from stageline_sandbox.parameter_check import honours
 from stageline_sandbox.resources import all_routes
 
 from .conftest import make_client

@@ -8,6 +8,8 @@ The walk covers every endpoint the sandbox serves and every parameter the pinned
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -111,6 +113,82 @@ def test_every_honoured_parameter_is_one_the_sdk_sends_and_is_never_refused_as_u
         error = _send(client, method, path, leaf.as_params())
         assert error is None or (error.http_status or 500) < 500, leaf.name
         assert error is None or error.code != "parameter_unknown", leaf.name
+
+
+ILL_TYPED: tuple[Any, ...] = ("x", {"a": "b"}, "99999999999999999999", "²")
+
+
+def _with(base: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    """``base`` with ``value`` set at ``path`` (lists and hashes made on the way)."""
+    root: Any = copy.deepcopy(base)
+    node = root
+    for part, after in itertools.pairwise(path):
+        empty: Any = [] if isinstance(after, int) else {}
+        if isinstance(part, int):
+            while len(node) <= part:
+                node.append(copy.copy(empty))
+            if not isinstance(node[part], type(empty)):
+                node[part] = empty
+        elif not isinstance(node.get(part), type(empty)):
+            node[part] = empty
+        node = node[part]
+    if isinstance(path[-1], int):
+        node.extend([None] * (path[-1] + 1 - len(node)))
+    node[path[-1]] = value
+    result: dict[str, Any] = root
+    return result
+
+
+def test_honoured_parameters_with_ill_typed_values_are_refused_never_a_500(
+    client: stripe.StripeClient,
+) -> None:
+    product = client.v1.products.create({"name": "Team"})
+    monthly = {"interval": "month"}
+    price = client.v1.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": 900, "recurring": monthly}
+    )
+    card = "pm_card_visa"
+    customer = client.v1.customers.create(
+        {"payment_method": card, "invoice_settings": {"default_payment_method": card}}
+    )
+    coupon = client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    ids = {"customers": customer.id, "products": product.id, "prices": price.id}
+    ids["coupons"] = coupon.id
+    bases: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/v1/subscriptions"): {"customer": customer.id, "items": [{"price": price.id}]},
+        ("POST", "/v1/prices"): {"product": product.id, "currency": "usd", "unit_amount": 100},
+        ("POST", "/v1/coupons"): {"percent_off": 10},
+        ("POST", "/v1/invoiceitems"): {"customer": customer.id, "currency": "usd", "amount": 100},
+        ("POST", "/v1/promotion_codes"): {"promotion": {"coupon": coupon.id}},
+        ("POST", "/v1/webhook_endpoints"): {"url": "https://hooks.test", "enabled_events": ["*"]},
+        ("POST", "/v1/products"): {"name": "Add-on"},
+        ("POST", "/v1/billing/meters"): {"display_name": "Calls", "event_name": "calls"},
+    }
+    server_errors: list[str] = []
+    for method, path in ROUTES:
+        prefixes = {
+            leaf.path[:end]
+            for leaf in parameter_leaves(_sdk_params(method, path))
+            if honours(method, path, leaf.path, None)
+            for end in range(1, len(leaf.path) + 1)
+            if not isinstance(leaf.path[end - 1], int)
+        }
+        for prefix in sorted(prefixes, key=str):
+            for value in ILL_TYPED:
+                base = dict(bases.get((method, path), {}))
+                if path.startswith(("/v1/subscriptions/{id}", "/v1/subscription_items")):
+                    # a fresh one each time: some requests change or cancel it
+                    sub = client.v1.subscriptions.create(bases[("POST", "/v1/subscriptions")])
+                    ids["subscriptions"] = sub.id
+                    if path == "/v1/subscription_items":
+                        base["subscription"] = sub.id
+                target = path.replace("{id}", ids.get(path.split("/")[2], "obj_missing"))
+                try:
+                    client.raw_request(method.lower(), target, **_with(base, prefix, value))
+                except stripe.StripeError as error:
+                    if (error.http_status or 500) >= 500:
+                        server_errors.append(f"{method} {path} {bracketed(prefix)}={value!r}")
+    assert server_errors == []
 
 
 def test_older_parameters_are_the_ones_the_pinned_version_no_longer_has() -> None:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stageline_sandbox.errors import StripeApiError, parameter_invalid, resource_missing
+from stageline_sandbox.errors import parameter_invalid, parameter_unknown, resource_missing
 from stageline_sandbox.events import Origin
 from stageline_sandbox.lifecycle import Lifecycle
-from stageline_sandbox.params import Params
+from stageline_sandbox.params import Params, parse_integer
 from stageline_sandbox.render import Renderer
 from stageline_sandbox.shapes import Obj
 from stageline_sandbox.store import CursorNotFound, Filter, SandboxStore
@@ -145,23 +145,20 @@ def timestamp_filter(params: Params, name: str) -> dict[str, int]:
     if value is None:
         return {}
     if isinstance(value, str):
-        if not value.lstrip("-").isdigit():
+        moment = parse_integer(value)
+        if moment is None:
             raise parameter_invalid(name, f"Invalid integer: {value}")
-        return {"gte": int(value), "lte": int(value)}
+        return {"gte": moment, "lte": moment}
     if not isinstance(value, dict):
         raise parameter_invalid(name, f"Invalid {name}: must be an integer or a hash")
     result: dict[str, int] = {}
     for op, bound in value.items():
         if op not in ("gt", "gte", "lt", "lte"):
-            raise StripeApiError(
-                400,
-                f"Received unknown parameter: {name}[{op}]",
-                code="parameter_unknown",
-                param=f"{name}[{op}]",
-            )
-        if not isinstance(bound, str) or not bound.lstrip("-").isdigit():
+            raise parameter_unknown(f"{name}[{op}]")
+        moment = parse_integer(bound) if isinstance(bound, str) else None
+        if moment is None:
             raise parameter_invalid(f"{name}[{op}]", f"Invalid integer: {bound}")
-        result[op] = int(bound)
+        result[op] = moment
     return result
 
 

@@ -16,6 +16,7 @@ from stageline_sandbox.context import Ctx, Route, list_objects
 from stageline_sandbox.errors import invalid_request, parameter_invalid, resource_missing
 from stageline_sandbox.ids import new_id
 from stageline_sandbox.mutations import merge_metadata, set_strings
+from stageline_sandbox.params import Params
 from stageline_sandbox.payments import attach_payment_method
 from stageline_sandbox.resources.redemptions import Owner, redeem
 from stageline_sandbox.shapes import Obj, deleted_stub
@@ -80,7 +81,7 @@ def _apply(ctx: Ctx, customer: Obj) -> None:
     settings_param = params.mapping("invoice_settings")
     if settings_param is not None:
         settings = dict(customer.get("invoice_settings") or {})
-        default = settings_param.get("default_payment_method")
+        default = Params(settings_param, prefix="invoice_settings").string("default_payment_method")
         if default is not None:
             if attached is not None and default == token:
                 default = attached["id"]

@@ -10,12 +10,11 @@ makes for its customer (or for its ``subscription``, when it names one).
 from __future__ import annotations
 
 import copy
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from stageline_sandbox.context import Ctx, Route, list_objects
 from stageline_sandbox.errors import (
     invalid_request,
-    parameter_invalid,
     parameter_missing,
     resource_missing,
 )
@@ -54,16 +53,8 @@ def _unit_amount(params: Params) -> Decimal | None:
     if params.has("unit_amount"):
         integer = params.integer("unit_amount", low=0)
         return Decimal(integer) if integer is not None else None
-    text = params.string("unit_amount_decimal")
-    if text is None:
-        return None
-    try:
-        unit = Decimal(text)
-    except InvalidOperation:
-        unit = Decimal("NaN")
-    if not unit.is_finite() or unit < 0:
-        raise parameter_invalid("unit_amount_decimal", f"Invalid decimal: {text}")
-    return unit
+    text = params.decimal("unit_amount_decimal")
+    return None if text is None else Decimal(text)
 
 
 def create_item(ctx: Ctx) -> Obj:
@@ -74,14 +65,14 @@ def create_item(ctx: Ctx) -> Obj:
         raise resource_missing("customer", customer_id, param="customer")
     now = ctx.time_for(customer.get("test_clock"))
     quantity = params.integer("quantity", low=1) or 1
-    pricing = params.mapping("pricing") or {}
+    pricing = Params(params.mapping("pricing") or {}, prefix="pricing")
     # ``price`` and ``unit_amount``: API versions before 2025-03-31.basil.
-    price_id = pricing.get("price") or params.string("price")
+    price_id = pricing.string("price") or params.string("price")
     product = None
     if price_id:
         price = ctx.store.get("price", price_id)
         if price is None:
-            param = "pricing[price]" if pricing.get("price") else "price"
+            param = "pricing[price]" if pricing.has("price") else "price"
             raise resource_missing("price", price_id, param=param)
         unit = Decimal(str(price.get("unit_amount_decimal") or price.get("unit_amount") or 0))
         currency, product = str(price["currency"]), price["product"]

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from stageline_sandbox.context import Ctx, Route, list_objects
@@ -49,7 +50,7 @@ def list_prices(ctx: Ctx) -> Obj:
 
 
 def _recurring(ctx: Ctx, raw: dict[str, Any]) -> Obj:
-    nested = Params(raw)
+    nested = Params(raw, prefix="recurring")
     interval = nested.choice("interval", INTERVALS)
     if interval is None:
         raise parameter_missing("recurring[interval]")
@@ -84,16 +85,17 @@ def _tiers(raw: list[dict[str, Any]]) -> list[Obj]:
         up_to = (
             None if up_to_raw == "inf" else integer_value(up_to_raw, f"tiers[{n}][up_to]", low=1)
         )
-        unit = tier.get("unit_amount")
-        flat = tier.get("flat_amount")
+        given = Params(tier, prefix=f"tiers[{n}]")
+        unit = given.integer("unit_amount", low=0)
+        flat = given.integer("flat_amount", low=0)
         tiers.append(
             {
                 "up_to": up_to,
-                "unit_amount": None if unit is None else integer_value(unit, f"tiers[{n}]", low=0),
-                "unit_amount_decimal": tier.get("unit_amount_decimal")
+                "unit_amount": unit,
+                "unit_amount_decimal": given.decimal("unit_amount_decimal")
                 or (None if unit is None else str(unit)),
-                "flat_amount": None if flat is None else integer_value(flat, f"tiers[{n}]", low=0),
-                "flat_amount_decimal": tier.get("flat_amount_decimal")
+                "flat_amount": flat,
+                "flat_amount_decimal": given.decimal("flat_amount_decimal")
                 or (None if flat is None else str(flat)),
             }
         )
@@ -159,11 +161,11 @@ def create_price(ctx: Ctx) -> Obj:
             )
     else:
         unit = params.integer("unit_amount", low=0)
-        decimal = params.string("unit_amount_decimal")
+        decimal = params.decimal("unit_amount_decimal")
         if unit is None and decimal is None and not params.has("custom_unit_amount"):
             raise parameter_missing("unit_amount")
         price["unit_amount"] = (
-            unit if unit is not None else (int(float(decimal)) if decimal is not None else None)
+            unit if unit is not None else (int(Decimal(decimal)) if decimal is not None else None)
         )
         price["unit_amount_decimal"] = decimal or (str(unit) if unit is not None else None)
         price["custom_unit_amount"] = params.mapping("custom_unit_amount")

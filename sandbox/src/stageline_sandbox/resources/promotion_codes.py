@@ -16,6 +16,7 @@ from stageline_sandbox.context import Ctx, Route, list_objects
 from stageline_sandbox.errors import invalid_request, parameter_missing, resource_missing
 from stageline_sandbox.ids import IdFactory, new_id
 from stageline_sandbox.mutations import merge_metadata
+from stageline_sandbox.params import Params
 from stageline_sandbox.shapes import Obj
 from stageline_sandbox.store import Filter
 
@@ -39,10 +40,9 @@ def list_codes(ctx: Ctx) -> Obj:
 
 def create_code(ctx: Ctx) -> Obj:
     params = ctx.params
-    promotion = params.mapping("promotion") or {}
-    if promotion.get("type") not in (None, "coupon"):
-        raise invalid_request("Promotion type must be coupon.", param="promotion[type]")
-    coupon_id = promotion.get("coupon") or params.string("coupon")
+    promotion = Params(params.mapping("promotion") or {}, prefix="promotion")
+    promotion.choice("type", ("coupon",))
+    coupon_id = promotion.string("coupon") or params.string("coupon")
     if not coupon_id:
         raise parameter_missing("promotion[coupon]")
     coupon = ctx.store.get("coupon", coupon_id)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from stageline_sandbox.context import Ctx
@@ -42,15 +42,11 @@ def price_for_item(ctx: Ctx, p: Params, currency: str | None) -> Obj:
         dp = Params(data, prefix=f"{p.prefix}[price_data]")
         product = dp.required_string("product")
         ctx.object_or_404("product", product)
-        recurring = dp.mapping("recurring") or {}
-        interval = recurring.get("interval")
-        if interval not in ("day", "week", "month", "year"):
-            raise parameter_missing(f"{p.prefix}[price_data][recurring][interval]")
-        decimal = dp.string("unit_amount_decimal")
-        if decimal is not None and not _is_decimal(decimal):
-            raise parameter_invalid(
-                f"{dp.prefix}[unit_amount_decimal]", f"Invalid decimal: {decimal}"
-            )
+        recurring = Params(dp.mapping("recurring") or {}, prefix=f"{dp.prefix}[recurring]")
+        interval = recurring.choice("interval", ("day", "week", "month", "year"))
+        if interval is None:
+            raise parameter_missing(f"{dp.prefix}[recurring][interval]")
+        decimal = dp.decimal("unit_amount_decimal")
         unit = dp.integer("unit_amount", low=0)
         if unit is None:
             unit = int(Decimal(decimal)) if decimal is not None else 0
@@ -68,7 +64,7 @@ def price_for_item(ctx: Ctx, p: Params, currency: str | None) -> Obj:
             or "unspecified",
             "recurring": {
                 "interval": interval,
-                "interval_count": int(recurring.get("interval_count") or 1),
+                "interval_count": recurring.integer("interval_count", low=1, high=365) or 1,
                 "meter": None,
                 "trial_period_days": None,
                 "usage_type": "licensed",
@@ -159,6 +155,44 @@ def subscription_discounts(ctx: Ctx, sub: Obj, now: int) -> list[str] | None:
     return None
 
 
+def trial_settings_from(params: Params) -> Obj | None:
+    """``trial_settings[end_behavior][missing_payment_method]``, checked (``None``: not sent)."""
+    if not params.has("trial_settings"):
+        return None
+    settings = Params(params.mapping("trial_settings") or {}, prefix="trial_settings")
+    end = Params(settings.mapping("end_behavior") or {}, prefix="trial_settings[end_behavior]")
+    behavior = end.choice("missing_payment_method", ("cancel", "create_invoice", "pause"))
+    if behavior is None:
+        raise parameter_missing("trial_settings[end_behavior][missing_payment_method]")
+    return {"end_behavior": {"missing_payment_method": behavior}}
+
+
+FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
+
+
+def cancellation_details_from(params: Params) -> dict[str, str | None] | None:
+    """``cancellation_details[comment|feedback]`` as given (``""`` clears; ``None``: not sent)."""
+    if not params.has("cancellation_details"):
+        return None
+    given = params.mapping("cancellation_details") or {}
+    details = Params(given, prefix="cancellation_details")
+    found: dict[str, str | None] = {}
+    if details.has("comment"):
+        found["comment"] = details.nullable_string("comment")
+    if details.has("feedback"):
+        found["feedback"] = details.choice("feedback", (*FEEDBACK, "")) or None
+    return found
+
+
 def check_proration_behavior(params: Params) -> None:
     """The sandbox never prorates, so ``proration_behavior`` may only ask for that."""
     behavior = params.choice("proration_behavior", PRORATION_BEHAVIORS)
@@ -167,14 +201,6 @@ def check_proration_behavior(params: Params) -> None:
             "proration_behavior",
             "The sandbox does not prorate: proration_behavior must be none.",
         )
-
-
-def _is_decimal(text: str) -> bool:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return False
-    return number.is_finite() and number >= 0
 
 
 def resolve_cancel_at(sub: Obj, value: Any, now: int) -> int | None:

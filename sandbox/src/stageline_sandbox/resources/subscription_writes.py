@@ -27,6 +27,7 @@ from stageline_sandbox.resources.redemptions import Owner
 from stageline_sandbox.resources.subscription_params import (
     CANCELED_MESSAGE,
     PAYMENT_BEHAVIORS,
+    cancellation_details_from,
     check_proration_behavior,
     new_item,
     payment_method_id,
@@ -34,6 +35,7 @@ from stageline_sandbox.resources.subscription_params import (
     resolve_cancel_at,
     subscription_discounts,
     trial_end_from,
+    trial_settings_from,
     update_items,
 )
 from stageline_sandbox.shapes import Obj
@@ -90,15 +92,9 @@ def create_subscription(ctx: Ctx) -> Obj:
     pm = params.string("default_payment_method")
     if pm:
         sub["default_payment_method"] = payment_method_id(ctx, customer_id, pm, now)
-    trial_settings = params.mapping("trial_settings")
+    trial_settings = trial_settings_from(params)
     if trial_settings is not None:
-        behavior = (trial_settings.get("end_behavior") or {}).get("missing_payment_method")
-        if behavior not in ("cancel", "create_invoice", "pause"):
-            raise parameter_invalid(
-                "trial_settings[end_behavior][missing_payment_method]",
-                "Must be one of cancel, create_invoice, pause.",
-            )
-        sub["trial_settings"] = {"end_behavior": {"missing_payment_method": behavior}}
+        sub["trial_settings"] = trial_settings
     ctx.engine.lifecycle.first_periods(sub, now)
     if params.boolean("cancel_at_period_end"):
         sub.update(cancel_at_period_end=True, cancel_at=period_end(sub), canceled_at=now)
@@ -124,14 +120,14 @@ def update_subscription(ctx: Ctx) -> Obj:
     now = ctx.time_for(sub.get("test_clock"))
     if params.has("metadata"):
         sub["metadata"] = merge_metadata(sub.get("metadata"), params.raw("metadata"))
-    details = params.mapping("cancellation_details")
+    details = cancellation_details_from(params)
     if details is not None:
         current = sub.get("cancellation_details") or {
             "comment": None,
             "feedback": None,
             "reason": None,
         }
-        sub["cancellation_details"] = {**current, **{k: details[k] or None for k in details}}
+        sub["cancellation_details"] = {**current, **details}
     if sub["status"] == "canceled":
         if set(params.values) - {"metadata", "cancellation_details", "expand"}:
             raise invalid_request(CANCELED_MESSAGE)
@@ -190,7 +186,7 @@ def update_subscription(ctx: Ctx) -> Obj:
             if sub["status"] == "trialing":
                 for item in sub["items"]:
                     item["current_period_end"] = value
-    trial_settings = params.mapping("trial_settings")
+    trial_settings = trial_settings_from(params)
     if trial_settings is not None:
         sub["trial_settings"] = trial_settings
     params.choice("payment_behavior", PAYMENT_BEHAVIORS)
@@ -205,7 +201,7 @@ def update_subscription(ctx: Ctx) -> Obj:
 
 def cancel_subscription(ctx: Ctx) -> Obj:
     sub = ctx.object_or_404("subscription", ctx.path["id"])
-    details = ctx.params.mapping("cancellation_details") or {}
+    details = cancellation_details_from(ctx.params) or {}
     if sub["status"] == "canceled":
         raise StripeApiError(400, CANCELED_MESSAGE)
     ctx.engine.lifecycle.cancel(

@@ -168,6 +168,9 @@ def _walk(tp: Any, path: Path_) -> Iterator[Leaf]:
     if origin is list:
         yield from _walk(args[0], (*path, 0))
         return
+    if origin is dict and typing_extensions.is_typeddict(args[1]):
+        yield from _walk(args[1], (*path, "key"))  # a hash of hashes: currency_options[eur]
+        return
     if origin is dict or (origin is not None and "StripeObject" in repr(origin)):
         yield Leaf(path, {"key": "value"})
         return

@@ -137,6 +137,13 @@ def test_item_discounts_set_and_cleared_on_update_apply_from_the_next_invoice(
     renewed = client.v1.subscriptions.retrieve(sub.id)
     assert _invoice(client, renewed.latest_invoice)["total"] == 17_500
 
+    [kept] = updated["items"].data[1].discounts
+    again = client.v1.subscriptions.update(
+        sub.id, {"items": [{"id": second_item.id, "discounts": [{"discount": kept}]}]}
+    )
+    assert again["items"].data[1].discounts == [kept]  # an existing discount is kept, not redeemed
+    assert client.v1.coupons.retrieve(quarter.id).times_redeemed == 1
+
     client.v1.subscriptions.update(sub.id, {"items": [{"id": second_item.id, "discounts": ""}]})
     assert client.v1.subscription_items.retrieve(second_item.id).discounts == []
     advance(client, clock, renewal + 32 * DAY)

@@ -157,3 +157,39 @@ def test_deleting_a_customer_cancels_its_subscriptions(client: stripe.StripeClie
     assert after.status == "canceled" and after.customer.deleted is True
     canceled = client.v1.subscriptions.list({"status": "canceled"}).data
     assert [s.id for s in canceled] == [sub.id]
+
+
+def test_proration_behavior_may_only_ask_for_no_prorations(client: stripe.StripeClient) -> None:
+    price = monthly_price(client)
+    _, customer = clocked_customer(client)
+    sub = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "proration_behavior": "none"}
+    )
+    item = sub["items"].data[0]
+    client.v1.subscriptions.update(
+        sub.id, {"items": [{"id": item.id, "quantity": 2}], "proration_behavior": "none"}
+    )
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.subscriptions.update(
+            sub.id,
+            {"items": [{"id": item.id, "quantity": 3}], "proration_behavior": "always_invoice"},
+        )
+    assert (caught.value.code, caught.value.param) == ("parameter_invalid", "proration_behavior")
+    assert client.v1.subscription_items.retrieve(item.id).quantity == 2
+
+
+def test_subscription_items_list_pages_with_cursors(client: stripe.StripeClient) -> None:
+    _, customer = clocked_customer(client)
+    prices = [monthly_price(client, 1_000 * n).id for n in (1, 2, 3)]
+    sub = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price} for price in prices]}
+    )
+    first = client.v1.subscription_items.list({"subscription": sub.id, "limit": 2})
+    assert [i.price.id for i in first.data] == prices[:2] and first.has_more
+    rest = client.v1.subscription_items.list(
+        {"subscription": sub.id, "limit": 2, "starting_after": first.data[-1].id}
+    )
+    assert [i.price.id for i in rest.data] == prices[2:] and not rest.has_more
+    paged = client.v1.subscription_items.list({"subscription": sub.id, "limit": 1})
+    assert [i.price.id for i in paged.auto_paging_iter()] == prices
+    assert [s.id for s in client.v1.subscriptions.list({"plan": prices[1]}).data] == [sub.id]

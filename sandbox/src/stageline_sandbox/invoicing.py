@@ -8,23 +8,20 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from stageline_sandbox.discounting import Applied, DraftLine, discount_lines
 from stageline_sandbox.events import Origin
 from stageline_sandbox.ids import new_id
 from stageline_sandbox.lines import compact_line
 from stageline_sandbox.payments import charge_outcome
-from stageline_sandbox.pricing import amount_for, discount_amount
+from stageline_sandbox.pricing import amount_for
 from stageline_sandbox.recorder import Recorder
 from stageline_sandbox.shapes import Obj, invoice_prefix
 from stageline_sandbox.store import Filter
 from stageline_sandbox.timeline import DAY
 
 
-def _active_discounts(recorder: Recorder, sub: Obj, customer: Obj, moment: int) -> list[Obj]:
-    found = recorder.store.get_many("discount", list(sub.get("discounts") or []))
-    discounts = [found[d] for d in sub.get("discounts") or [] if d in found]
-    if not discounts and customer.get("discount"):
-        discounts = [customer["discount"]]
-    return [d for d in discounts if d.get("end") is None or d["end"] > moment]
+def _live(discount: Obj | None, moment: int) -> bool:
+    return discount is not None and (discount.get("end") is None or discount["end"] > moment)
 
 
 class Invoicing:
@@ -49,33 +46,53 @@ class Invoicing:
         recorder = self.recorder
         invoice_id = new_id("in")
         prices = recorder.store.get_many("price", [item["price"] for item in sub["items"]])
-        lines: list[Obj] = []
-        subtotal = 0
-        for item in sub["items"]:
-            if only_items is not None and item["id"] not in only_items:
-                continue
+        moment = period[0]
+        drafts: list[DraftLine] = []
+        items = [i for i in sub["items"] if only_items is None or i["id"] in only_items]
+        for item in items:
             price = prices[item["price"]]
             quantity = int(item.get("quantity") or 1)
             amount = 0 if zero else amount_for(price, quantity)
-            subtotal += amount
-            lines.append(self._line(invoice_id, sub, item, price, amount, quantity, period))
-        if not zero:
-            for pending in self._pending_items(sub, customer):
-                subtotal += int(pending["amount"])
-                lines.append(self._item_line(invoice_id, pending))
-                old_item = copy.deepcopy(pending)
-                pending["invoice"] = invoice_id
-                recorder.save(
-                    "invoiceitem", pending, "invoiceitem.updated", old=old_item, origin=origin
+            own = [] if zero else self._applied(item.get("discounts") or [], moment)
+            drafts.append(DraftLine(amount, price["product"], own))
+        pending = [] if zero else self._pending_items(sub, customer)
+        for waiting in pending:
+            drafts.append(
+                DraftLine(
+                    int(waiting["amount"]),
+                    ((waiting.get("pricing") or {}).get("price_details") or {}).get("product"),
+                    discountable=waiting.get("discountable") is not False,
                 )
-        discounts = [] if zero else _active_discounts(recorder, sub, customer, period[0])
-        total_off: list[Obj] = []
-        remaining = subtotal
-        for discount in discounts:
+            )
+        invoice_level = [] if zero else self._applied(sub.get("discounts") or [], moment)
+        if not zero and not invoice_level and _live(customer.get("discount"), moment):
+            discount = customer["discount"]
             coupon = recorder.store.get("coupon", discount["source"]["coupon"]) or {}
-            off = discount_amount(coupon, remaining, sub["currency"])
-            remaining -= off
-            total_off.append({"amount": off, "discount": discount["id"]})
+            invoice_level = [(discount["id"], coupon)]
+        per_line, total_off = discount_lines(drafts, invoice_level, sub["currency"])
+        lines: list[Obj] = []
+        count = len(items)
+        for item, draft, amounts in zip(items, drafts[:count], per_line[:count], strict=True):
+            price = prices[item["price"]]
+            quantity = int(item.get("quantity") or 1)
+            line = self._line(invoice_id, sub, item, price, draft.amount, quantity, period)
+            if amounts:
+                line["discount_amounts"] = amounts
+            if draft.discounts:
+                line["discounts"] = [discount_id for discount_id, _ in draft.discounts]
+            lines.append(line)
+        for waiting, amounts in zip(pending, per_line[count:], strict=True):
+            line = self._item_line(invoice_id, waiting)
+            if amounts:
+                line["discount_amounts"] = amounts
+            lines.append(line)
+            old_item = copy.deepcopy(waiting)
+            waiting["invoice"] = invoice_id
+            recorder.save(
+                "invoiceitem", waiting, "invoiceitem.updated", old=old_item, origin=origin
+            )
+        subtotal = sum(draft.amount for draft in drafts)
+        remaining = subtotal - sum(entry["amount"] for entry in total_off)
         sequence = int(customer.get("next_invoice_sequence") or 1)
         invoice: Obj = {
             "id": invoice_id,
@@ -97,7 +114,7 @@ class Invoicing:
             "amount_remaining": remaining,
             "period_start": now,
             "period_end": now,
-            "discounts": [d["id"] for d in discounts],
+            "discounts": [discount_id for discount_id, _ in invoice_level],
             "total_discount_amounts": total_off,
             "parent": {
                 "type": "subscription_details",
@@ -125,6 +142,14 @@ class Invoicing:
         if behavior in ("void", "mark_uncollectible"):
             self.close(invoice, "void" if behavior == "void" else "uncollectible", now, origin)
         return invoice
+
+    def _applied(self, discount_ids: list[str], moment: int) -> list[Applied]:
+        """The discounts among ``discount_ids`` still running at ``moment``, with coupons."""
+        store = self.recorder.store
+        found = store.get_many("discount", discount_ids)
+        live = [found[d] for d in discount_ids if _live(found.get(d), moment)]
+        coupons = store.get_many("coupon", [d["source"]["coupon"] for d in live])
+        return [(d["id"], coupons.get(d["source"]["coupon"]) or {}) for d in live]
 
     def _pending_items(self, sub: Obj, customer: Obj) -> list[Obj]:
         pending = self.recorder.store.find(
@@ -202,7 +227,8 @@ class Invoicing:
     ) -> None:
         old = copy.deepcopy(invoice)
         invoice["status"] = "open"
-        invoice["number"] = f"{invoice_prefix(customer['id'])}-{sequence:04d}"
+        prefix = customer.get("invoice_prefix") or invoice_prefix(customer["id"])
+        invoice["number"] = f"{prefix}-{sequence:04d}"
         invoice["effective_at"] = now
         invoice["status_transitions"] = {
             "finalized_at": now,

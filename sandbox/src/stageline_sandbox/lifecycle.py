@@ -238,8 +238,15 @@ class Lifecycle:
             self._save(sub, old, origin)
 
     def _expire_discounts(self, sub: Obj, moment: int, origin: Origin) -> None:
+        """Drop the subscription's and its items' discounts that ended by ``moment``."""
+        sub["discounts"] = self._running(sub.get("discounts") or [], moment, origin)
+        for item in sub["items"]:
+            if item.get("discounts"):
+                item["discounts"] = self._running(item["discounts"], moment, origin)
+
+    def _running(self, discount_ids: list[str], moment: int, origin: Origin) -> list[str]:
         kept = []
-        for discount_id in sub.get("discounts") or []:
+        for discount_id in discount_ids:
             discount = self.recorder.store.get("discount", discount_id)
             if discount and discount.get("end") is not None and discount["end"] <= moment:
                 self.recorder.emit_current(
@@ -247,7 +254,7 @@ class Lifecycle:
                 )
                 continue
             kept.append(discount_id)
-        sub["discounts"] = kept
+        return kept
 
     def cancel(
         self,

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from stageline_sandbox.discounting import pretax_credits
 from stageline_sandbox.shapes import Obj, with_defaults
 
 
@@ -28,8 +29,13 @@ def compact_line(
     product: str,
     unit_amount_decimal: str | None,
     discount_amounts: list[Obj] | None = None,
+    discounts: list[str] | None = None,
 ) -> Obj:
-    """A subscription invoice line as stored: what :func:`full_line` needs, nothing more."""
+    """A subscription invoice line as stored: what :func:`full_line` needs, nothing more.
+
+    ``discount_amounts`` lists every discount's part of the line (the item's own and its
+    share of the invoice's); ``discounts`` names only the item's own, as Stripe does.
+    """
     line: Obj = {
         "id": line_id,
         "invoice": invoice_id,
@@ -46,7 +52,8 @@ def compact_line(
     }
     if discount_amounts:
         line["discount_amounts"] = discount_amounts
-        line["discounts"] = [d["discount"] for d in discount_amounts]
+    if discounts:
+        line["discounts"] = discounts
     return line
 
 
@@ -54,6 +61,7 @@ def full_line(stored: Obj) -> Obj:
     """A stored invoice line rendered with every field Stripe sends."""
     line = with_defaults("line_item", stored)
     line.setdefault("subtotal", line.get("amount"))
+    line["pretax_credit_amounts"] = pretax_credits(line["discount_amounts"])
     if "_sub" in stored:
         line["parent"] = {
             "type": "subscription_item_details",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stageline_sandbox.errors import parameter_invalid
-from stageline_sandbox.params import Params
+from stageline_sandbox.params import Params, parse_integer
 from stageline_sandbox.shapes import Obj
 
 MAX_METADATA_KEYS = 50
@@ -58,11 +58,8 @@ def sub_params(params: Params, name: str) -> Params:
 
 def integer_value(value: Any, param: str, *, low: int | None = None) -> int:
     """An integer given inside a nested param (e.g. ``items[0][quantity]``)."""
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.lstrip("-").isdigit():
-        number = int(value)
-    else:
+    number = parse_integer(value)
+    if number is None:
         raise parameter_invalid(param, f"Invalid integer: {value!r}")
     if low is not None and number < low:
         raise parameter_invalid(param, f"Invalid {param}: must be at least {low}")

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stageline_sandbox.errors import parameter_invalid, parameter_missing, parameter_unknown
+from stageline_sandbox.errors import parameter_invalid, parameter_missing
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _INDEX = re.compile(r"[0-9]{1,6}")
@@ -69,6 +69,29 @@ def decode_form(text: str) -> dict[str, Any]:
     return decode_pairs(parse_qsl(text, keep_blank_values=True))
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+MAX_INTEGER = 2**63 - 1
+"""Stripe's integers are 64-bit: anything larger is refused, never overflows the store."""
+
+
+def parse_integer(value: object) -> int | None:
+    """``value`` as a 64-bit integer if it is one written in ASCII digits, else ``None``.
+
+    >>> parse_integer("-42"), parse_integer("²"), parse_integer("99999999999999999999")
+    (-42, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = int(value)
+    else:
+        return None
+    return number if -MAX_INTEGER <= number <= MAX_INTEGER else None
+
+
+_DECIMAL = re.compile(r"[0-9]{1,19}(\.[0-9]{1,12})?")
 _TRUE = {"true"}
 _FALSE = {"false"}
 
@@ -76,35 +99,23 @@ _FALSE = {"false"}
 class Params:
     """Read parameters the way Stripe validates them, raising Stripe's 400s.
 
-    Every key read is remembered, so :meth:`reject_unknown` can refuse the rest with
-    ``parameter_unknown`` exactly as Stripe does.
+    Which parameters an endpoint takes is checked before its handler runs
+    (:mod:`stageline_sandbox.honoured`); this class reads and validates their values.
     """
 
     def __init__(self, values: dict[str, Any], prefix: str = "") -> None:
         self.values = values
         self.prefix = prefix
-        self._read: set[str] = {"expand"}
 
     def _p(self, name: str) -> str:
         """The name Stripe reports, e.g. ``items[0][price]`` for a nested param."""
         return f"{self.prefix}[{name}]" if self.prefix else name
 
     def has(self, name: str) -> bool:
-        self._read.add(name)
         return name in self.values
 
     def raw(self, name: str) -> Any:
-        self._read.add(name)
         return self.values.get(name)
-
-    def allow(self, *names: str) -> None:
-        """Mark parameters as accepted without reading them."""
-        self._read.update(names)
-
-    def reject_unknown(self) -> None:
-        for name in self.values:
-            if name not in self._read:
-                raise parameter_unknown(self._p(name))
 
     def string(self, name: str, *, required: bool = False) -> str | None:
         value = self.raw(name)
@@ -130,9 +141,9 @@ class Params:
         value = self.raw(name)
         if value is None:
             return None
-        if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
+        number = parse_integer(value) if isinstance(value, str) else None
+        if number is None:
             raise parameter_invalid(self._p(name), f"Invalid integer: {_show(value)}")
-        number = int(value)
         if (low is not None and number < low) or (high is not None and number > high):
             raise parameter_invalid(self._p(name), _range_message(name, number, low, high))
         return number
@@ -152,6 +163,15 @@ class Params:
         if (low is not None and number < low) or (high is not None and number > high):
             raise parameter_invalid(self._p(name), _range_message(name, number, low, high))
         return number
+
+    def decimal(self, name: str) -> str | None:
+        """A non-negative decimal string (``unit_amount_decimal``), at most 12 places."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+            raise parameter_invalid(self._p(name), f"Invalid decimal: {_show(value)}")
+        return value
 
     def boolean(self, name: str) -> bool | None:
         value = self.raw(name)

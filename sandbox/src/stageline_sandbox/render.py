@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stageline_sandbox.discounting import pretax_credits
 from stageline_sandbox.errors import invalid_request
 from stageline_sandbox.lines import full_line
 from stageline_sandbox.shapes import (
@@ -38,6 +39,7 @@ EXPANDABLE: dict[str, str] = {
     "discounts": "discount",
     "discount": "discount",
     "coupon": "coupon",
+    "promotion_code": "promotion_code",
     "default_payment_method": "payment_method",
     "payment_method": "payment_method",
     "test_clock": "test_clock",
@@ -100,7 +102,7 @@ class Renderer:
             coupon.pop("applies_to", None)
             coupon.pop("currency_options", None)
             return coupon
-        if obj_type in ("customer", "product", "discount"):
+        if obj_type in ("customer", "product", "discount", "promotion_code"):
             return with_defaults(obj_type, stored)
         return {key: value for key, value in stored.items() if not key.startswith("_")}
 
@@ -133,6 +135,7 @@ class Renderer:
 
     def _invoice(self, stored: Obj) -> Obj:
         invoice = with_defaults("invoice", stored)
+        invoice["total_pretax_credit_amounts"] = pretax_credits(invoice["total_discount_amounts"])
         lines = [full_line(line) for line in stored.get("lines", [])]
         invoice["lines"] = {
             "object": "list",

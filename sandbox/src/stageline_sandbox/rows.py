@@ -44,7 +44,7 @@ def _status_of(obj_type: str, obj: dict[str, Any]) -> str | None:
         return "deleted"
     if obj_type == "event":
         return str(obj.get("type"))
-    if obj_type in ("price", "product", "coupon"):
+    if obj_type in ("price", "product", "coupon", "promotion_code"):
         return "active" if obj.get("active", obj.get("valid", True)) else "inactive"
     status = obj.get("status")
     return status if isinstance(status, str) else None

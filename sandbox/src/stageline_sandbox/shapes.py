@@ -125,6 +125,26 @@ def _discount() -> Obj:
     }
 
 
+def _promotion_code() -> Obj:
+    return {
+        "object": "promotion_code",
+        "active": True,
+        "customer": None,
+        "customer_account": None,
+        "expires_at": None,
+        "livemode": False,
+        "max_redemptions": None,
+        "metadata": {},
+        "promotion": {"coupon": None, "type": "coupon"},
+        "restrictions": {
+            "first_time_transaction": False,
+            "minimum_amount": None,
+            "minimum_amount_currency": None,
+        },
+        "times_redeemed": 0,
+    }
+
+
 def _subscription() -> Obj:
     return {
         "object": "subscription",
@@ -293,6 +313,7 @@ DEFAULTS: dict[str, Callable[[], Obj]] = {
     "price": _price,
     "coupon": _coupon,
     "discount": _discount,
+    "promotion_code": _promotion_code,
     "subscription": _subscription,
     "subscription_item": _subscription_item,
     "invoice": _invoice,

@@ -155,6 +155,8 @@ def object_for_version(obj: Obj, api_version: str | None, store: SandboxStore | 
         old["discount"] = _discount(old["discount"], store)
     if kind == "discount":
         return dict(_discount(old, store))
+    if kind == "promotion_code":
+        old["coupon"] = _coupon(store, (old.pop("promotion", None) or {}).get("coupon"))
     return old
 
 

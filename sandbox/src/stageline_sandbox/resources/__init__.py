@@ -1,12 +1,31 @@
 """Stripe's endpoints, one module per resource family.
 
+Every route's parameters are checked against :data:`~stageline_sandbox.honoured.HONOURED`
+before its handler runs.
+
 >>> any(route.path == "/v1/customers" for route in all_routes())
 True
 """
 
 from __future__ import annotations
 
-from stageline_sandbox.context import Route
+from stageline_sandbox.context import Ctx, Route
+from stageline_sandbox.errors import parameter_unknown
+from stageline_sandbox.parameter_check import first_unknown
+from stageline_sandbox.shapes import Obj
+
+
+def checked(route: Route) -> Route:
+    """``route`` refusing, with ``parameter_unknown``, any parameter it does not honour."""
+    handler = route.handler
+
+    def refuse_unknown_then_handle(ctx: Ctx) -> Obj:
+        unknown = first_unknown(route.method, route.path, ctx.params.values, ctx.api_version)
+        if unknown is not None:
+            raise parameter_unknown(unknown)
+        return handler(ctx)
+
+    return Route(route.method, route.path, refuse_unknown_then_handle)
 
 
 def all_routes() -> list[Route]:
@@ -20,6 +39,7 @@ def all_routes() -> list[Route]:
         invoices,
         prices,
         products,
+        promotion_codes,
         search,
         subscription_writes,
         subscriptions,
@@ -27,12 +47,13 @@ def all_routes() -> list[Route]:
         webhook_endpoints,
     )
 
-    return [
+    routes = [
         *search.ROUTES,
         *customers.ROUTES,
         *products.ROUTES,
         *prices.ROUTES,
         *coupons.ROUTES,
+        *promotion_codes.ROUTES,
         *subscriptions.ROUTES,
         *subscription_writes.ROUTES,
         *invoices.ROUTES,
@@ -42,3 +63,4 @@ def all_routes() -> list[Route]:
         *test_clocks.ROUTES,
         *accounts.ROUTES,
     ]
+    return [checked(route) for route in routes]

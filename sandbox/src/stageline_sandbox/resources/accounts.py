@@ -116,7 +116,6 @@ def account_object(profile: AccountProfile) -> Obj:
 def _answer(ctx: Ctx, profile: AccountProfile) -> Obj:
     account = account_object(profile)
     paths = ctx.expand_paths()
-    ctx.params.reject_unknown()
     ctx.renderer.expand(account, paths)
     return account
 
@@ -140,7 +139,6 @@ def list_accounts(ctx: Ctx) -> Obj:
     starting_after = params.string("starting_after") or None
     ending_before = params.string("ending_before") or None
     paths = ctx.expand_paths()
-    params.reject_unknown()
     connected = sorted(ctx.account.connected, key=lambda p: (p.created, p.id), reverse=True)
     ids = [profile.id for profile in connected]
     cursor = starting_after or ending_before

@@ -12,6 +12,7 @@ from stageline_sandbox.context import Ctx, Route, list_objects
 from stageline_sandbox.errors import invalid_request, parameter_invalid, parameter_missing
 from stageline_sandbox.ids import IdFactory
 from stageline_sandbox.mutations import merge_metadata
+from stageline_sandbox.params import Params
 from stageline_sandbox.shapes import Obj, deleted_stub
 from stageline_sandbox.store import Filter
 
@@ -20,6 +21,23 @@ _IDS = IdFactory()
 
 def list_coupons(ctx: Ctx) -> Obj:
     return list_objects(ctx, "coupon", Filter(status_not_in=("deleted",)), "/v1/coupons")
+
+
+def _currency_options(params: Params) -> Obj | None:
+    """``currency_options[eur][amount_off]=900``: the amount off in other currencies."""
+    given = params.mapping("currency_options")
+    if given is None:
+        return None
+    options: Obj = {}
+    for currency, raw in given.items():
+        name = f"currency_options[{currency}]"
+        if not isinstance(raw, dict):
+            raise parameter_invalid(name, "Invalid hash")
+        amount_off = Params(raw, prefix=name).integer("amount_off", low=1)
+        if amount_off is None:
+            raise parameter_missing(f"currency_options[{currency}][amount_off]")
+        options[currency.lower()] = {"amount_off": amount_off}
+    return options
 
 
 def create_coupon(ctx: Ctx) -> Obj:
@@ -47,6 +65,7 @@ def create_coupon(ctx: Ctx) -> Obj:
             "duration_in_months", "duration_in_months is only valid with duration=repeating."
         )
     applies_to = params.mapping("applies_to")
+    products = Params(applies_to or {}, prefix="applies_to").strings("products")
     coupon: Obj = {
         "id": coupon_id,
         "object": "coupon",
@@ -61,10 +80,9 @@ def create_coupon(ctx: Ctx) -> Obj:
         "max_redemptions": params.integer("max_redemptions", low=1),
         "redeem_by": params.integer("redeem_by", low=0),
         "metadata": merge_metadata({}, params.raw("metadata") or {}),
-        "applies_to": {"products": list(applies_to.get("products") or [])} if applies_to else None,
-        "currency_options": params.mapping("currency_options"),
+        "applies_to": {"products": products} if applies_to is not None else None,
+        "currency_options": _currency_options(params),
     }
-    params.reject_unknown()
     ctx.engine.save("coupon", coupon, "coupon.created", origin=ctx.origin)
     return ctx.respond("coupon", coupon)
 
@@ -76,8 +94,6 @@ def update_coupon(ctx: Ctx) -> Obj:
         coupon["name"] = ctx.params.nullable_string("name")
     if ctx.params.has("metadata"):
         coupon["metadata"] = merge_metadata(coupon.get("metadata"), ctx.params.raw("metadata"))
-    ctx.params.allow("currency_options")
-    ctx.params.reject_unknown()
     ctx.engine.save("coupon", coupon, "coupon.updated", old=old, origin=ctx.origin)
     return ctx.respond("coupon", coupon)
 

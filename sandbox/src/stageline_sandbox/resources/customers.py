@@ -10,17 +10,20 @@ Deleting a customer cancels its subscriptions and leaves the ``{"id", "object":
 from __future__ import annotations
 
 import copy
+import re
 
 from stageline_sandbox.context import Ctx, Route, list_objects
-from stageline_sandbox.errors import invalid_request, resource_missing
+from stageline_sandbox.errors import invalid_request, parameter_invalid, resource_missing
 from stageline_sandbox.ids import new_id
 from stageline_sandbox.mutations import merge_metadata, set_strings
+from stageline_sandbox.params import Params
 from stageline_sandbox.payments import attach_payment_method
+from stageline_sandbox.resources.redemptions import Owner, redeem
 from stageline_sandbox.shapes import Obj, deleted_stub
 from stageline_sandbox.store import Filter
 
 _STRINGS = ("email", "name", "description", "phone", "business_name", "individual_name")
-_IGNORED = ("source", "tax", "tax_id_data", "validate", "cash_balance", "invoice_prefix")
+_INVOICE_PREFIX = re.compile(r"[A-Z0-9]{3,12}")
 
 
 def list_customers(ctx: Ctx) -> Obj:
@@ -44,7 +47,13 @@ def _live_customer(ctx: Ctx, customer_id: str, param: str = "id") -> Obj:
 def _apply(ctx: Ctx, customer: Obj) -> None:
     params = ctx.params
     set_strings(params, customer, _STRINGS)
-    params.allow(*_IGNORED)
+    prefix = params.string("invoice_prefix")
+    if prefix is not None:
+        if not _INVOICE_PREFIX.fullmatch(prefix):
+            raise parameter_invalid(
+                "invoice_prefix", "The prefix must be 3 to 12 uppercase letters or digits."
+            )
+        customer["invoice_prefix"] = prefix
     if params.has("metadata"):
         customer["metadata"] = merge_metadata(customer.get("metadata"), params.raw("metadata"))
     for name in ("address", "shipping"):
@@ -72,7 +81,7 @@ def _apply(ctx: Ctx, customer: Obj) -> None:
     settings_param = params.mapping("invoice_settings")
     if settings_param is not None:
         settings = dict(customer.get("invoice_settings") or {})
-        default = settings_param.get("default_payment_method")
+        default = Params(settings_param, prefix="invoice_settings").string("default_payment_method")
         if default is not None:
             if attached is not None and default == token:
                 default = attached["id"]
@@ -98,6 +107,28 @@ def _apply(ctx: Ctx, customer: Obj) -> None:
         }
 
 
+def _apply_discount(ctx: Ctx, customer: Obj) -> tuple[Obj, str] | None:
+    """``coupon`` or ``promotion_code`` (API versions before ``2025-03-31.basil``): a discount
+    on every invoice of the customer's subscriptions that have none of their own.
+
+    Returns the discount and the event to emit once the customer is saved.
+    """
+    named = [name for name in ("coupon", "promotion_code") if ctx.params.has(name)]
+    if not named:
+        return None
+    if len(named) > 1:
+        raise invalid_request(
+            "You may only specify one of these parameters: coupon, promotion_code.",
+            param="promotion_code",
+        )
+    now = ctx.time_for(customer.get("test_clock"))
+    entry = {named[0]: ctx.params.raw(named[0])}
+    discount = redeem(ctx.store, Owner(str(customer["id"])), entry, now=now, param="")
+    replaced = customer.get("discount") is not None
+    customer["discount"] = discount
+    return discount, "customer.discount.updated" if replaced else "customer.discount.created"
+
+
 def create_customer(ctx: Ctx) -> Obj:
     clock_id = ctx.params.string("test_clock")
     if clock_id and ctx.store.get("test_clock", clock_id) is None:
@@ -111,8 +142,10 @@ def create_customer(ctx: Ctx) -> Obj:
         "test_clock": clock_id,
     }
     _apply(ctx, customer)
-    ctx.params.reject_unknown()
+    discounted = _apply_discount(ctx, customer)
     ctx.engine.save("customer", customer, "customer.created", origin=ctx.origin)
+    if discounted:
+        ctx.engine.emit_current("discount", *discounted, ctx.origin)
     return ctx.respond("customer", customer)
 
 
@@ -120,14 +153,15 @@ def update_customer(ctx: Ctx) -> Obj:
     customer = _live_customer(ctx, ctx.path["id"])
     old = copy.deepcopy(customer)
     _apply(ctx, customer)
-    ctx.params.reject_unknown()
+    discounted = _apply_discount(ctx, customer)
     ctx.engine.save("customer", customer, "customer.updated", old=old, origin=ctx.origin)
+    if discounted:
+        ctx.engine.emit_current("discount", *discounted, ctx.origin)
     return ctx.respond("customer", customer)
 
 
 def delete_customer(ctx: Ctx) -> Obj:
     customer = _live_customer(ctx, ctx.path["id"])
-    ctx.params.reject_unknown()
     engine = ctx.engine
     now = ctx.time_for(customer.get("test_clock"))
     subs = ctx.store.find("subscription", Filter(equals={"customer": customer["id"]}))
@@ -155,7 +189,6 @@ def delete_customer_discount(ctx: Ctx) -> Obj:
 def attach(ctx: Ctx) -> Obj:
     customer_id = ctx.params.required_string("customer")
     customer = _live_customer(ctx, customer_id, param="customer")
-    ctx.params.reject_unknown()
     pm = attach_payment_method(
         ctx.store, ctx.path["id"], customer_id, now=ctx.time_for(customer.get("test_clock"))
     )

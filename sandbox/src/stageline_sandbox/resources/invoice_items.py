@@ -10,11 +10,17 @@ makes for its customer (or for its ``subscription``, when it names one).
 from __future__ import annotations
 
 import copy
+from decimal import ROUND_HALF_UP, Decimal
 
 from stageline_sandbox.context import Ctx, Route, list_objects
-from stageline_sandbox.errors import invalid_request, parameter_missing, resource_missing
+from stageline_sandbox.errors import (
+    invalid_request,
+    parameter_missing,
+    resource_missing,
+)
 from stageline_sandbox.ids import new_id
-from stageline_sandbox.mutations import merge_metadata
+from stageline_sandbox.mutations import integer_value, merge_metadata
+from stageline_sandbox.params import Params
 from stageline_sandbox.shapes import Obj, deleted_stub
 from stageline_sandbox.store import Filter
 
@@ -33,6 +39,24 @@ def list_items(ctx: Ctx) -> Obj:
     return list_objects(ctx, "invoiceitem", where, "/v1/invoiceitems")
 
 
+def _whole(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _decimal_text(unit: Decimal) -> str:
+    """A unit amount as Stripe writes it: at most 12 decimal places, no trailing zeros."""
+    return format(unit.quantize(Decimal("1e-12")).normalize(), "f")
+
+
+def _unit_amount(params: Params) -> Decimal | None:
+    """``unit_amount_decimal`` (or ``unit_amount``, before API version 2025-03-31.basil)."""
+    if params.has("unit_amount"):
+        integer = params.integer("unit_amount", low=0)
+        return Decimal(integer) if integer is not None else None
+    text = params.decimal("unit_amount_decimal")
+    return None if text is None else Decimal(text)
+
+
 def create_item(ctx: Ctx) -> Obj:
     params = ctx.params
     customer_id = params.required_string("customer")
@@ -41,20 +65,26 @@ def create_item(ctx: Ctx) -> Obj:
         raise resource_missing("customer", customer_id, param="customer")
     now = ctx.time_for(customer.get("test_clock"))
     quantity = params.integer("quantity", low=1) or 1
-    pricing = params.mapping("pricing") or {}
-    price_id = params.string("price") or pricing.get("price")
+    pricing = Params(params.mapping("pricing") or {}, prefix="pricing")
+    # ``price`` and ``unit_amount``: API versions before 2025-03-31.basil.
+    price_id = pricing.string("price") or params.string("price")
+    product = None
     if price_id:
         price = ctx.store.get("price", price_id)
         if price is None:
-            raise resource_missing("price", price_id, param="pricing[price]")
-        unit = int(price.get("unit_amount") or 0)
-        amount, currency = unit * quantity, str(price["currency"])
+            param = "pricing[price]" if pricing.has("price") else "price"
+            raise resource_missing("price", price_id, param=param)
+        unit = Decimal(str(price.get("unit_amount_decimal") or price.get("unit_amount") or 0))
+        currency, product = str(price["currency"]), price["product"]
+        amount = _whole(unit * quantity)
     else:
+        unit_given = _unit_amount(params)
         given = params.integer("amount")
-        if given is None:
+        if given is None and unit_given is None:
             raise parameter_missing("amount")
-        amount, currency = given, params.required_string("currency").lower()
-        unit = given // quantity
+        currency = params.required_string("currency").lower()
+        unit = unit_given if unit_given is not None else Decimal(given or 0) / quantity
+        amount = given if given is not None else _whole(unit * quantity)
     subscription = params.string("subscription")
     if subscription and ctx.store.get("subscription", subscription) is None:
         raise resource_missing("subscription", subscription, param="subscription")
@@ -76,8 +106,8 @@ def create_item(ctx: Ctx) -> Obj:
         "metadata": merge_metadata({}, params.raw("metadata") or {}),
         "net_amount": amount,
         "period": {
-            "start": int(period.get("start") or now),
-            "end": int(period.get("end") or now),
+            "start": integer_value(period.get("start") or now, "period[start]", low=0),
+            "end": integer_value(period.get("end") or now, "period[end]", low=0),
         },
         "parent": {
             "type": "subscription_details",
@@ -87,8 +117,8 @@ def create_item(ctx: Ctx) -> Obj:
         else None,
         "pricing": {
             "type": "price_details",
-            "price_details": {"price": price_id, "product": None} if price_id else None,
-            "unit_amount_decimal": str(unit),
+            "price_details": {"price": price_id, "product": product} if price_id else None,
+            "unit_amount_decimal": _decimal_text(unit),
         },
         "proration": False,
         "quantity": quantity,
@@ -96,8 +126,6 @@ def create_item(ctx: Ctx) -> Obj:
         "tax_rates": [],
         "test_clock": customer.get("test_clock"),
     }
-    params.allow("tax_rates", "tax_behavior", "tax_code", "unit_amount_decimal")
-    params.reject_unknown()
     ctx.engine.save("invoiceitem", item, "invoiceitem.created", origin=ctx.origin)
     return ctx.respond("invoiceitem", item)
 
@@ -109,7 +137,6 @@ def update_item(ctx: Ctx) -> Obj:
         item["description"] = ctx.params.nullable_string("description")
     if ctx.params.has("metadata"):
         item["metadata"] = merge_metadata(item.get("metadata"), ctx.params.raw("metadata"))
-    ctx.params.reject_unknown()
     ctx.engine.save("invoiceitem", item, "invoiceitem.updated", old=old, origin=ctx.origin)
     return ctx.respond("invoiceitem", item)
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from stageline_sandbox.context import Ctx, Route, list_objects
@@ -49,7 +50,7 @@ def list_prices(ctx: Ctx) -> Obj:
 
 
 def _recurring(ctx: Ctx, raw: dict[str, Any]) -> Obj:
-    nested = Params(raw)
+    nested = Params(raw, prefix="recurring")
     interval = nested.choice("interval", INTERVALS)
     if interval is None:
         raise parameter_missing("recurring[interval]")
@@ -66,7 +67,6 @@ def _recurring(ctx: Ctx, raw: dict[str, Any]) -> Obj:
     if meter and ctx.store.get("billing.meter", meter) is None:
         raise parameter_invalid("recurring[meter]", f"No such meter: '{meter}'")
     trial_days = nested.integer("trial_period_days", low=0)
-    nested.allow("aggregate_usage")
     return {
         "interval": interval,
         "interval_count": count,
@@ -85,16 +85,17 @@ def _tiers(raw: list[dict[str, Any]]) -> list[Obj]:
         up_to = (
             None if up_to_raw == "inf" else integer_value(up_to_raw, f"tiers[{n}][up_to]", low=1)
         )
-        unit = tier.get("unit_amount")
-        flat = tier.get("flat_amount")
+        given = Params(tier, prefix=f"tiers[{n}]")
+        unit = given.integer("unit_amount", low=0)
+        flat = given.integer("flat_amount", low=0)
         tiers.append(
             {
                 "up_to": up_to,
-                "unit_amount": None if unit is None else integer_value(unit, f"tiers[{n}]", low=0),
-                "unit_amount_decimal": tier.get("unit_amount_decimal")
+                "unit_amount": unit,
+                "unit_amount_decimal": given.decimal("unit_amount_decimal")
                 or (None if unit is None else str(unit)),
-                "flat_amount": None if flat is None else integer_value(flat, f"tiers[{n}]", low=0),
-                "flat_amount_decimal": tier.get("flat_amount_decimal")
+                "flat_amount": flat,
+                "flat_amount_decimal": given.decimal("flat_amount_decimal")
                 or (None if flat is None else str(flat)),
             }
         )
@@ -160,11 +161,11 @@ def create_price(ctx: Ctx) -> Obj:
             )
     else:
         unit = params.integer("unit_amount", low=0)
-        decimal = params.string("unit_amount_decimal")
+        decimal = params.decimal("unit_amount_decimal")
         if unit is None and decimal is None and not params.has("custom_unit_amount"):
             raise parameter_missing("unit_amount")
         price["unit_amount"] = (
-            unit if unit is not None else (int(float(decimal)) if decimal is not None else None)
+            unit if unit is not None else (int(Decimal(decimal)) if decimal is not None else None)
         )
         price["unit_amount_decimal"] = decimal or (str(unit) if unit is not None else None)
         price["custom_unit_amount"] = params.mapping("custom_unit_amount")
@@ -178,8 +179,6 @@ def create_price(ctx: Ctx) -> Obj:
             raise parameter_invalid("transform_quantity[round]", "Must be one of up, down.")
         price["transform_quantity"] = {"divide_by": divide_by, "round": rounding}
     _apply(ctx, price)
-    params.allow("currency_options", "transfer_lookup_key")
-    params.reject_unknown()
     ctx.engine.save("price", price, "price.created", origin=ctx.origin)
     return ctx.respond("price", price)
 
@@ -200,8 +199,6 @@ def update_price(ctx: Ctx) -> Obj:
     tax_behavior = ctx.params.choice("tax_behavior", ("inclusive", "exclusive", "unspecified"))
     if tax_behavior:
         price["tax_behavior"] = tax_behavior
-    ctx.params.allow("currency_options", "transfer_lookup_key", "migrate_to")
-    ctx.params.reject_unknown()
     ctx.engine.save("price", price, "price.updated", old=old, origin=ctx.origin)
     return ctx.respond("price", price)
 
@@ -225,7 +222,6 @@ def create_meter(ctx: Ctx) -> Obj:
         "default_aggregation": params.mapping("default_aggregation") or {"formula": "sum"},
         "value_settings": params.mapping("value_settings") or {"event_payload_key": "value"},
     }
-    params.reject_unknown()
     ctx.engine.save("billing.meter", meter, "billing.meter.created", origin=ctx.origin)
     return ctx.respond("billing.meter", meter)
 

@@ -38,7 +38,6 @@ def _search(ctx: Ctx, obj_type: str, fields: dict[str, str], url: str) -> Obj:
     query = params.required_string("query")
     limit = params.integer("limit", low=1, high=100) or 10
     offset = _page_offset(params.string("page"))
-    params.reject_unknown()
     sql, args = to_sql(query, fields)
     where = Filter(status_not_in=("deleted",), sql=[(sql, tuple(args))])
     page = ctx.store.slice(obj_type, where, limit=limit, offset=offset)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from stageline_sandbox.context import Ctx
@@ -20,6 +21,7 @@ from stageline_sandbox.lifecycle import period_end
 from stageline_sandbox.mutations import merge_metadata, timestamp_or_keyword
 from stageline_sandbox.params import Params
 from stageline_sandbox.payments import TEST_CARDS, attach_payment_method
+from stageline_sandbox.resources.redemptions import Owner, redeem, redeem_all
 from stageline_sandbox.shapes import Obj
 from stageline_sandbox.timeline import DAY
 
@@ -29,27 +31,7 @@ PAYMENT_BEHAVIORS = (
     "error_if_incomplete",
     "pending_if_incomplete",
 )
-ACCEPTED = (
-    "add_invoice_items",
-    "application_fee_percent",
-    "automatic_tax",
-    "billing_cycle_anchor_config",
-    "billing_mode",
-    "billing_schedules",
-    "billing_thresholds",
-    "currency",
-    "customer_account",
-    "default_source",
-    "default_tax_rates",
-    "invoice_settings",
-    "off_session",
-    "on_behalf_of",
-    "payment_settings",
-    "pending_invoice_item_interval",
-    "proration_behavior",
-    "proration_date",
-    "transfer_data",
-)
+PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 CANCELED_MESSAGE = "A canceled subscription can only update its cancellation_details and metadata."
 
 
@@ -60,11 +42,14 @@ def price_for_item(ctx: Ctx, p: Params, currency: str | None) -> Obj:
         dp = Params(data, prefix=f"{p.prefix}[price_data]")
         product = dp.required_string("product")
         ctx.object_or_404("product", product)
-        recurring = dp.mapping("recurring") or {}
-        interval = recurring.get("interval")
-        if interval not in ("day", "week", "month", "year"):
-            raise parameter_missing(f"{p.prefix}[price_data][recurring][interval]")
-        unit = dp.integer("unit_amount", low=0) or 0
+        recurring = Params(dp.mapping("recurring") or {}, prefix=f"{dp.prefix}[recurring]")
+        interval = recurring.choice("interval", ("day", "week", "month", "year"))
+        if interval is None:
+            raise parameter_missing(f"{dp.prefix}[recurring][interval]")
+        decimal = dp.decimal("unit_amount_decimal")
+        unit = dp.integer("unit_amount", low=0)
+        if unit is None:
+            unit = int(Decimal(decimal)) if decimal is not None else 0
         price: Obj = {
             "id": new_id("price"),
             "object": "price",
@@ -74,16 +59,17 @@ def price_for_item(ctx: Ctx, p: Params, currency: str | None) -> Obj:
             "product": product,
             "type": "recurring",
             "unit_amount": unit,
-            "unit_amount_decimal": str(unit),
+            "unit_amount_decimal": decimal or str(unit),
+            "tax_behavior": dp.choice("tax_behavior", ("exclusive", "inclusive", "unspecified"))
+            or "unspecified",
             "recurring": {
                 "interval": interval,
-                "interval_count": int(recurring.get("interval_count") or 1),
+                "interval_count": recurring.integer("interval_count", low=1, high=365) or 1,
                 "meter": None,
                 "trial_period_days": None,
                 "usage_type": "licensed",
             },
         }
-        dp.allow("tax_behavior", "unit_amount_decimal")
         ctx.store.put("price", price)
         return price
     if not price_id:
@@ -104,14 +90,14 @@ def price_for_item(ctx: Ctx, p: Params, currency: str | None) -> Obj:
     return found
 
 
-def new_item(ctx: Ctx, p: Params, price: Obj, now: int) -> Obj:
+def new_item(ctx: Ctx, p: Params, price: Obj, owner: Owner, now: int) -> Obj:
+    """A subscription item for ``price``, with the discounts ``p`` names for it."""
     metered = (price.get("recurring") or {}).get("usage_type") == "metered"
     quantity = p.integer("quantity", low=0)
     if metered and quantity is not None:
         raise parameter_invalid(
             f"{p.prefix}[quantity]", "You cannot set the quantity for metered plans."
         )
-    p.allow("tax_rates", "billing_thresholds", "discounts", "current_trial", "plan")
     item: Obj = {
         "id": new_id("si"),
         "object": "subscription_item",
@@ -121,7 +107,15 @@ def new_item(ctx: Ctx, p: Params, price: Obj, now: int) -> Obj:
     }
     if not metered:
         item["quantity"] = 1 if quantity is None else quantity
+    discounts = item_discounts(ctx, p, Owner(owner.customer, owner.subscription, item["id"]), now)
+    if discounts:
+        item["discounts"] = discounts
     return item
+
+
+def item_discounts(ctx: Ctx, p: Params, owner: Owner, now: int) -> list[str]:
+    """The discounts ``items[n][discounts]`` gives one item (applied before the subscription's)."""
+    return redeem_all(ctx.store, owner, p.raw("discounts"), now=now, param=f"{p.prefix}[discounts]")
 
 
 def payment_method_id(ctx: Ctx, customer_id: str, value: str, now: int) -> str:
@@ -133,36 +127,80 @@ def payment_method_id(ctx: Ctx, customer_id: str, value: str, now: int) -> str:
     return value
 
 
-def new_discounts(ctx: Ctx, sub: Obj, raw: Any, now: int) -> list[str]:
-    if raw in ("", None):
-        return []
-    if not isinstance(raw, list):
-        raise parameter_invalid("discounts", "Invalid array")
-    ids = []
-    for n, entry in enumerate(raw):
-        coupon_id = entry.get("coupon") if isinstance(entry, dict) else None
-        if not coupon_id:
-            raise parameter_missing(f"discounts[{n}][coupon]")
-        coupon = ctx.store.get("coupon", coupon_id)
-        if coupon is None or coupon.get("deleted"):
-            raise resource_missing("coupon", coupon_id, param=f"discounts[{n}][coupon]")
-        months = coupon.get("duration_in_months")
-        end = now + int(months) * 30 * DAY if coupon["duration"] == "repeating" and months else None
-        discount: Obj = {
-            "id": new_id("di"),
-            "object": "discount",
-            "created": now,
-            "start": now,
-            "end": end,
-            "customer": sub["customer"],
-            "subscription": sub["id"],
-            "source": {"coupon": coupon_id, "type": "coupon"},
-        }
-        coupon["times_redeemed"] = int(coupon.get("times_redeemed") or 0) + 1
-        ctx.store.put("coupon", coupon)
-        ctx.store.put("discount", discount)
-        ids.append(discount["id"])
-    return ids
+def subscription_discounts(ctx: Ctx, sub: Obj, now: int) -> list[str] | None:
+    """The discounts a request gives ``sub`` (``None``: it names none).
+
+    ``discounts`` at the pinned API version; ``coupon`` or ``promotion_code`` for requests
+    pinned before ``2025-03-31.basil``, which took one discount that way.
+    """
+    params = ctx.params
+    singular = [name for name in ("coupon", "promotion_code") if params.has(name)]
+    if params.has("discounts") and singular:
+        raise invalid_request(
+            f"You may only specify one of these parameters: {singular[0]}, discounts.",
+            param=singular[0],
+        )
+    if len(singular) > 1:
+        raise invalid_request(
+            "You may only specify one of these parameters: coupon, promotion_code.",
+            param="promotion_code",
+        )
+    owner = Owner(str(sub["customer"]), str(sub["id"]))
+    if singular:
+        name = singular[0]
+        discount = redeem(ctx.store, owner, {name: params.raw(name)}, now=now, param="")
+        return [discount["id"]]
+    if params.has("discounts"):
+        return redeem_all(ctx.store, owner, params.raw("discounts"), now=now)
+    return None
+
+
+def trial_settings_from(params: Params) -> Obj | None:
+    """``trial_settings[end_behavior][missing_payment_method]``, checked (``None``: not sent)."""
+    if not params.has("trial_settings"):
+        return None
+    settings = Params(params.mapping("trial_settings") or {}, prefix="trial_settings")
+    end = Params(settings.mapping("end_behavior") or {}, prefix="trial_settings[end_behavior]")
+    behavior = end.choice("missing_payment_method", ("cancel", "create_invoice", "pause"))
+    if behavior is None:
+        raise parameter_missing("trial_settings[end_behavior][missing_payment_method]")
+    return {"end_behavior": {"missing_payment_method": behavior}}
+
+
+FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
+
+
+def cancellation_details_from(params: Params) -> dict[str, str | None] | None:
+    """``cancellation_details[comment|feedback]`` as given (``""`` clears; ``None``: not sent)."""
+    if not params.has("cancellation_details"):
+        return None
+    given = params.mapping("cancellation_details") or {}
+    details = Params(given, prefix="cancellation_details")
+    found: dict[str, str | None] = {}
+    if details.has("comment"):
+        found["comment"] = details.nullable_string("comment")
+    if details.has("feedback"):
+        found["feedback"] = details.choice("feedback", (*FEEDBACK, "")) or None
+    return found
+
+
+def check_proration_behavior(params: Params) -> None:
+    """The sandbox never prorates, so ``proration_behavior`` may only ask for that."""
+    behavior = params.choice("proration_behavior", PRORATION_BEHAVIORS)
+    if behavior not in (None, "none"):
+        raise parameter_invalid(
+            "proration_behavior",
+            "The sandbox does not prorate: proration_behavior must be none.",
+        )
 
 
 def resolve_cancel_at(sub: Obj, value: Any, now: int) -> int | None:
@@ -201,20 +239,17 @@ def update_items(ctx: Ctx, sub: Obj, raw_items: list[dict[str, Any]], now: int) 
         item_id = p.string("id")
         if item_id is None:
             price = price_for_item(ctx, p, sub["currency"])
-            item = new_item(ctx, p, price, now)
+            item = new_item(ctx, p, price, Owner(sub["customer"], sub["id"]), now)
             item["current_period_start"] = sub["items"][0]["current_period_start"]
             item["current_period_end"] = sub["items"][0]["current_period_end"]
             sub["items"].append(item)
             ctx.store.set_refs([(item["id"], sub["id"])])
-            p.reject_unknown()
             continue
         if item_id not in by_id:
             raise resource_missing("subscription_item", item_id, param=f"items[{n}][id]")
         item = by_id[item_id]
         if p.boolean("deleted"):
             sub["items"] = [i for i in sub["items"] if i["id"] != item_id]
-            p.allow("clear_usage")
-            p.reject_unknown()
             continue
         if p.has("price") or p.has("price_data"):
             item["price"] = price_for_item(ctx, p, sub["currency"])["id"]
@@ -223,7 +258,8 @@ def update_items(ctx: Ctx, sub: Obj, raw_items: list[dict[str, Any]], now: int) 
             item["quantity"] = quantity
         if p.has("metadata"):
             item["metadata"] = merge_metadata(item.get("metadata"), p.raw("metadata"))
-        p.allow("tax_rates", "billing_thresholds", "discounts", "current_trial", "plan")
-        p.reject_unknown()
+        if p.has("discounts"):
+            owner = Owner(sub["customer"], sub["id"], item_id)
+            item["discounts"] = item_discounts(ctx, p, owner, now)
     if not sub["items"]:
         raise invalid_request("A subscription must have at least one item.", param="items")

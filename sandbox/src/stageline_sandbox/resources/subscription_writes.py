@@ -23,16 +23,19 @@ from stageline_sandbox.ids import new_id
 from stageline_sandbox.lifecycle import period_end
 from stageline_sandbox.mutations import merge_metadata, timestamp_or_keyword
 from stageline_sandbox.params import Params
+from stageline_sandbox.resources.redemptions import Owner
 from stageline_sandbox.resources.subscription_params import (
-    ACCEPTED,
     CANCELED_MESSAGE,
     PAYMENT_BEHAVIORS,
-    new_discounts,
+    cancellation_details_from,
+    check_proration_behavior,
     new_item,
     payment_method_id,
     price_for_item,
     resolve_cancel_at,
+    subscription_discounts,
     trial_end_from,
+    trial_settings_from,
     update_items,
 )
 from stageline_sandbox.shapes import Obj
@@ -48,6 +51,8 @@ def create_subscription(ctx: Ctx) -> Obj:
     raw_items = params.objects("items")
     if not raw_items:
         raise parameter_missing("items")
+    check_proration_behavior(params)
+    sub_id = new_id("sub")
     prices: list[Obj] = []
     items: list[Obj] = []
     for n, raw in enumerate(raw_items):
@@ -58,10 +63,9 @@ def create_subscription(ctx: Ctx) -> Obj:
                 "Cannot add multiple subscription items with the same price.", param="items"
             )
         prices.append(price)
-        items.append(new_item(ctx, p, price, now))
-        p.reject_unknown()
+        items.append(new_item(ctx, p, price, Owner(customer_id, sub_id), now))
     sub: Obj = {
-        "id": new_id("sub"),
+        "id": sub_id,
         "object": "subscription",
         "created": now,
         "customer": customer_id,
@@ -88,24 +92,16 @@ def create_subscription(ctx: Ctx) -> Obj:
     pm = params.string("default_payment_method")
     if pm:
         sub["default_payment_method"] = payment_method_id(ctx, customer_id, pm, now)
-    trial_settings = params.mapping("trial_settings")
+    trial_settings = trial_settings_from(params)
     if trial_settings is not None:
-        behavior = (trial_settings.get("end_behavior") or {}).get("missing_payment_method")
-        if behavior not in ("cancel", "create_invoice", "pause"):
-            raise parameter_invalid(
-                "trial_settings[end_behavior][missing_payment_method]",
-                "Must be one of cancel, create_invoice, pause.",
-            )
-        sub["trial_settings"] = {"end_behavior": {"missing_payment_method": behavior}}
+        sub["trial_settings"] = trial_settings
     ctx.engine.lifecycle.first_periods(sub, now)
     if params.boolean("cancel_at_period_end"):
         sub.update(cancel_at_period_end=True, cancel_at=period_end(sub), canceled_at=now)
     elif params.has("cancel_at"):
         sub["cancel_at"] = resolve_cancel_at(sub, params.raw("cancel_at"), now)
-    sub["discounts"] = new_discounts(ctx, sub, params.raw("discounts"), now)
+    sub["discounts"] = subscription_discounts(ctx, sub, now) or []
     behavior = params.choice("payment_behavior", PAYMENT_BEHAVIORS) or "allow_incomplete"
-    params.allow(*ACCEPTED, "trial_period_days", "trial_from_plan", "trial_end")
-    params.reject_unknown()
     ctx.store.set_refs((item["id"], sub["id"]) for item in items)
     if not customer.get("currency"):
         old_customer = copy.deepcopy(customer)
@@ -124,14 +120,14 @@ def update_subscription(ctx: Ctx) -> Obj:
     now = ctx.time_for(sub.get("test_clock"))
     if params.has("metadata"):
         sub["metadata"] = merge_metadata(sub.get("metadata"), params.raw("metadata"))
-    details = params.mapping("cancellation_details")
+    details = cancellation_details_from(params)
     if details is not None:
         current = sub.get("cancellation_details") or {
             "comment": None,
             "feedback": None,
             "reason": None,
         }
-        sub["cancellation_details"] = {**current, **{k: details[k] or None for k in details}}
+        sub["cancellation_details"] = {**current, **details}
     if sub["status"] == "canceled":
         if set(params.values) - {"metadata", "cancellation_details", "expand"}:
             raise invalid_request(CANCELED_MESSAGE)
@@ -167,7 +163,6 @@ def update_subscription(ctx: Ctx) -> Obj:
                 "behavior": behavior,
                 "resumes_at": pp.integer("resumes_at", low=now + 1),
             }
-            pp.reject_unknown()
     cancel_at_period_end = params.boolean("cancel_at_period_end")
     if cancel_at_period_end is True:
         sub.update(cancel_at_period_end=True, cancel_at=period_end(sub), canceled_at=now)
@@ -177,8 +172,9 @@ def update_subscription(ctx: Ctx) -> Obj:
         sub["cancel_at"] = resolve_cancel_at(sub, params.raw("cancel_at"), now)
         sub["cancel_at_period_end"] = False
         sub["canceled_at"] = now if sub["cancel_at"] else None
-    if params.has("discounts"):
-        sub["discounts"] = new_discounts(ctx, sub, params.raw("discounts"), now)
+    discounts = subscription_discounts(ctx, sub, now)
+    if discounts is not None:
+        sub["discounts"] = discounts
     end_trial_now = False
     if params.has("trial_end"):
         value = timestamp_or_keyword(params.raw("trial_end"), "trial_end", ("now",))
@@ -190,12 +186,11 @@ def update_subscription(ctx: Ctx) -> Obj:
             if sub["status"] == "trialing":
                 for item in sub["items"]:
                     item["current_period_end"] = value
-    trial_settings = params.mapping("trial_settings")
+    trial_settings = trial_settings_from(params)
     if trial_settings is not None:
         sub["trial_settings"] = trial_settings
     params.choice("payment_behavior", PAYMENT_BEHAVIORS)
-    params.allow(*ACCEPTED, "billing_cycle_anchor", "trial_from_plan")
-    params.reject_unknown()
+    check_proration_behavior(params)
     ctx.engine.save(
         "subscription", sub, "customer.subscription.updated", old=old, origin=ctx.origin
     )
@@ -206,9 +201,7 @@ def update_subscription(ctx: Ctx) -> Obj:
 
 def cancel_subscription(ctx: Ctx) -> Obj:
     sub = ctx.object_or_404("subscription", ctx.path["id"])
-    details = ctx.params.mapping("cancellation_details") or {}
-    ctx.params.allow("invoice_now", "prorate")
-    ctx.params.reject_unknown()
+    details = cancellation_details_from(ctx.params) or {}
     if sub["status"] == "canceled":
         raise StripeApiError(400, CANCELED_MESSAGE)
     ctx.engine.lifecycle.cancel(
@@ -225,8 +218,6 @@ def cancel_subscription(ctx: Ctx) -> Obj:
 def pause_subscription(ctx: Ctx) -> Obj:
     sub = ctx.object_or_404("subscription", ctx.path["id"])
     ctx.params.choice("type", ("subscription",))
-    ctx.params.allow("bill_for", "invoicing_behavior")
-    ctx.params.reject_unknown()
     ctx.engine.lifecycle.pause(sub, ctx.time_for(sub.get("test_clock")), ctx.origin)
     return ctx.respond("subscription", sub)
 
@@ -243,8 +234,7 @@ def resume_subscription(ctx: Ctx) -> Obj:
         )
         or "resume_on_payment_attempt"
     )
-    ctx.params.allow("proration_behavior", "proration_date")
-    ctx.params.reject_unknown()
+    check_proration_behavior(ctx.params)
     ctx.engine.lifecycle.resume(
         sub,
         ctx.time_for(sub.get("test_clock")),

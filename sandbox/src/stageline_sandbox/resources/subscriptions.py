@@ -50,8 +50,10 @@ def list_subscriptions(ctx: Ctx) -> Obj:
                 (collection,),
             )
         )
-    price = params.string("price")
-    if price is not None:
+    for name in ("price", "plan"):
+        price = params.string(name)
+        if price is None:
+            continue
         where.sql.append(
             (
                 "EXISTS (SELECT 1 FROM json_each(data, '$.items') WHERE"
@@ -74,16 +76,29 @@ def list_subscriptions(ctx: Ctx) -> Obj:
 
 
 def list_items(ctx: Ctx) -> Obj:
-    subscription_id = ctx.params.string("subscription")
+    params = ctx.params
+    subscription_id = params.string("subscription")
     if subscription_id is None:
         raise parameter_missing("subscription")
     sub = ctx.store.get("subscription", subscription_id)
     if sub is None:
         raise resource_missing("subscription", subscription_id, param="subscription")
+    limit = params.integer("limit", low=1, high=100) or 10
     rendered = ctx.renderer.render("subscription", sub)
     items: Obj = rendered["items"]
-    ctx.params.allow("limit", "starting_after", "ending_before")
-    ctx.params.reject_unknown()
+    data: list[Obj] = items["data"]
+    ids = [item["id"] for item in data]
+    after, before = params.string("starting_after"), params.string("ending_before")
+    cursor, name = (after, "starting_after") if after else (before, "ending_before")
+    if cursor:
+        if cursor not in ids:
+            error = resource_missing("subscription_item", cursor, param=name)
+            error.status = 400
+            raise error
+        at = ids.index(cursor)
+        data = data[at + 1 :] if after else data[:at]
+    items["has_more"] = len(data) > limit
+    items["data"] = data[-limit:] if cursor and not after else data[:limit]
     ctx.renderer.expand(items, ctx.expand_paths())
     items.pop("total_count", None)
     return items

@@ -96,7 +96,6 @@ def create_endpoint(ctx: Ctx) -> Obj:
         "_secret": secret_token("whsec_"),
         **({"_connect": True} if connect else {}),
     }
-    ctx.params.reject_unknown()
     ctx.store.put("webhook_endpoint", endpoint)
     response = ctx.respond("webhook_endpoint", endpoint)
     response["secret"] = endpoint["_secret"]
@@ -119,7 +118,6 @@ def update_endpoint(ctx: Ctx) -> Obj:
     disabled = ctx.params.boolean("disabled")
     if disabled is not None:
         endpoint["status"] = "disabled" if disabled else "enabled"
-    ctx.params.reject_unknown()
     if endpoint != old:
         ctx.store.put("webhook_endpoint", endpoint)
     return ctx.respond("webhook_endpoint", endpoint)

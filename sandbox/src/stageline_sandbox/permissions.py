@@ -30,6 +30,7 @@ RESOURCE_PERMISSIONS: tuple[tuple[str, str], ...] = (
     (r"/v1/prices", "plan"),
     (r"/v1/products", "product"),
     (r"/v1/coupons", "coupon"),
+    (r"/v1/promotion_codes", "promotion_code"),
     (r"/v1/invoices", "invoice"),
     (r"/v1/invoiceitems", "invoice_item"),
     (r"/v1/events", "event"),

@@ -94,9 +94,15 @@ def upsert_users(session: Session, *, workspace_id: str, rows: Sequence[UserRow]
         user.email = row.email.lower() if row.email else None
         user.properties = dict(row.properties)
         session.flush()
-        session.execute(delete(Membership).where(Membership.user_id == user.id))
+        session.execute(
+            delete(Membership).where(
+                Membership.workspace_id == workspace_id, Membership.user_id == user.id
+            )
+        )
         for ext in dict.fromkeys(row.account_external_ids):
-            session.add(Membership(user_id=user.id, account_id=accounts[ext]))
+            session.add(
+                Membership(workspace_id=workspace_id, user_id=user.id, account_id=accounts[ext])
+            )
     session.flush()
     return UpsertResult(created=created, updated=updated)
 
@@ -125,9 +131,9 @@ def list_users(session: Session, *, workspace_id: str) -> list[User]:
 def memberships(session: Session, *, workspace_id: str) -> dict[int, tuple[int, ...]]:
     """user id → the ids of its accounts."""
     rows = session.execute(
-        select(Membership.user_id, Membership.account_id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.workspace_id == workspace_id)
+        select(Membership.user_id, Membership.account_id).where(
+            Membership.workspace_id == workspace_id
+        )
     )
     result: dict[int, list[int]] = {}
     for user_id, account_id in rows:
@@ -157,7 +163,11 @@ def accounts_with_facts(
 ) -> list[tuple[Account, AccountFacts | None]]:
     query = (
         select(Account, AccountFacts)
-        .outerjoin(AccountFacts, AccountFacts.account_id == Account.id)
+        .outerjoin(
+            AccountFacts,
+            (AccountFacts.workspace_id == Account.workspace_id)
+            & (AccountFacts.account_id == Account.id),
+        )
         .where(Account.workspace_id == workspace_id)
         .order_by(func.coalesce(AccountFacts.mrr_amount, 0).desc(), Account.name)
     )

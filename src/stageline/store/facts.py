@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, UniqueConstraint, func, select, union_all, update
+from sqlalchemy import Table, UniqueConstraint, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -228,15 +228,16 @@ def latest_revisions(
     if not account_ids:
         return {}
     ids = list(account_ids)
-    parts = [
-        select(model.account_id, model.revision).where(
-            model.workspace_id == workspace_id, model.account_id.in_(ids)
+    latest: dict[int, int] = {}
+    for model in LEDGER_MODELS:
+        rows = session.execute(
+            select(model.account_id, func.max(model.revision))
+            .where(model.workspace_id == workspace_id, model.account_id.in_(ids))
+            .group_by(model.account_id)
         )
-        for model in LEDGER_MODELS
-    ]
-    rows = union_all(*parts).subquery()
-    query = select(rows.c.account_id, func.max(rows.c.revision)).group_by(rows.c.account_id)
-    return {int(account_id): int(latest) for account_id, latest in session.execute(query)}
+        for account_id, revision in rows:
+            latest[account_id] = max(latest.get(account_id, 0), int(revision))
+    return latest
 
 
 def _revision_guards() -> dict[str, str]:

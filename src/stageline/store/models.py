@@ -109,7 +109,7 @@ class StripeConnection(Base):
 
     __tablename__ = "stripe_connections"
     __table_args__ = (PrimaryKeyConstraint("workspace_id", "id", name="stripe_connections_pkey"),)
-    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012 (typed by SQLAlchemy)
+    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012
     id: Mapped[str] = mapped_column(String(40))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     mode: Mapped[str] = mapped_column(String(8))

@@ -146,19 +146,31 @@ def _add_columns_and_fill() -> None:
         op.add_column(
             table, sa.Column("revision", sa.Integer(), nullable=False, server_default="0")
         )
-        op.execute(
-            f"UPDATE {table} SET revision = (SELECT count(*) FROM {table} AS earlier "
-            f"WHERE earlier.workspace_id = {table}.workspace_id "
-            f"AND earlier.account_id = {table}.account_id "
-            f"AND (earlier.at < {table}.at "
-            f"OR (earlier.at = {table}.at AND earlier.id <= {table}.id)))"
-        )
+        _number_in_written_order(table)
         latest = (
             f"(SELECT coalesce(max(ledger.revision), 0) FROM {table} AS ledger "
             "WHERE ledger.workspace_id = account_facts.workspace_id "
             "AND ledger.account_id = account_facts.account_id)"
         )
         op.execute(f"UPDATE account_facts SET revision = {latest} WHERE revision < {latest}")
+
+
+def _number_in_written_order(table: str) -> None:
+    """Each account's rows 1, 2, 3... by time, then by id (written together: in id order)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"UPDATE {table} SET revision = numbered.n FROM (SELECT id, row_number() OVER "
+            "(PARTITION BY workspace_id, account_id ORDER BY at, id) AS n "
+            f"FROM {table}) AS numbered WHERE {table}.id = numbered.id"
+        )
+        return
+    op.execute(
+        f"UPDATE {table} SET revision = (SELECT count(*) FROM {table} AS earlier "
+        f"WHERE earlier.workspace_id = {table}.workspace_id "
+        f"AND earlier.account_id = {table}.account_id "
+        f"AND (earlier.at < {table}.at "
+        f"OR (earlier.at = {table}.at AND earlier.id <= {table}.id)))"
+    )
 
 
 def _rekey_postgresql() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,29 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     _truncate(pg)
     yield pg
     _truncate(pg)
+
+
+@contextmanager
+def blank_database(backend: str, directory: Path) -> Iterator[Store]:
+    """An empty database without any table, for migration tests: a SQLite file in
+    ``directory``, or on PostgreSQL a schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        sqlite_store = Store.connect(f"sqlite:///{directory / 'blank.db'}")
+        yield sqlite_store
+        sqlite_store.dispose()
+        return
+    schema = f"{_worker_schema()}_blank"
+    admin = Store.connect(POSTGRES_URL)
+    try:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        admin.dispose()
+    pg = Store.connect(_postgres_url_with_schema(POSTGRES_URL, schema))
+    yield pg
+    pg.dispose()
+    _drop_schema(schema)
 
 
 @pytest.fixture

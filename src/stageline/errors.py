@@ -8,6 +8,7 @@
     │   └── SignatureError     a webhook or app request whose signature does not verify
     ├── NotFound               an id that does not exist (or belongs to another workspace)
     ├── Conflict               the request clashes with existing state
+    │   └── ConcurrentChange   another writer changed the same rows first; run it again
     ├── AuthenticationFailed   missing or wrong credentials for Stageline itself
     └── StripeError            Stripe (or a Stripe-compatible server) said no or is unreachable
         ├── StripeAuthError        401/403 from Stripe: the key is wrong, revoked or lacks a scope
@@ -57,6 +58,12 @@ class NotFound(StagelineError):
 
 class Conflict(StagelineError):
     http_status = 409
+
+
+class ConcurrentChange(Conflict):
+    """Another transaction wrote the same change first; running again starts from its result."""
+
+    retryable = True
 
 
 class AuthenticationFailed(StagelineError):

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.signin import sign_in_path
 
 from stageline.config import Settings
 from stageline.operations import import_accounts
 from stageline.store.db import Store
 from stageline.store.workspaces import create_workspace
 from stageline.web import create_app
+from tests.signin import sign_in_path
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.signin import sign_in_path
 
 from stageline.config import Settings
 from stageline.store.db import Store
@@ -23,6 +22,7 @@ from stageline.store.web_sessions import (
 from stageline.store.workspaces import create_workspace
 from stageline.web import create_app
 from stageline.web.deps import SESSION_COOKIE
+from tests.signin import sign_in_path
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)

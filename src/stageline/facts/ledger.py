@@ -5,7 +5,10 @@
   ``domain.movements.classify_movement`` (new, expansion, contraction, churn, reactivation);
 - ``stage_transitions``: from, to, when and cause (``domain.stage_history.stage_transition``).
 
-Re-applying the same facts writes nothing.
+Each change is one revision of the account's facts: every row it writes carries the
+revision, and a revision is written once (``store.facts.flush_changes``), so two recomputes
+racing from the same facts cannot both log their change. Re-applying the same facts writes
+nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class Recorded:
     changed: bool
     movements: tuple[Movement, ...]
     transition: StageTransition | None
+    revision: int
+    """The revision of the facts after this change (unchanged when nothing changed)."""
 
 
 def record_changes(
@@ -65,33 +70,39 @@ def record_changes(
     had_mrr_before: bool,
     now: datetime,
     cause: str,
+    revision: int,
     movement_cause: str | None = None,
 ) -> Recorded:
     """Log what changed from ``old`` (``None``: first computation) to ``new``.
 
     ``had_mrr_before`` says whether the account ever had MRR before ``old``; it tells a
-    reactivation from a new account. ``movement_cause``, when given, is the MRR movements'
+    reactivation from a new account. ``revision`` is the revision of the stored facts ``old``
+    was read from; a change is logged as ``revision + 1``. The rows are written by the next
+    ``store.facts.flush_changes``: ``ConcurrentChange`` if another transaction logged that
+    revision first. ``movement_cause``, when given, is the MRR movements'
     cause instead of ``cause``.
     """
     cause = cause[:200]
     movement_cause = (movement_cause or cause)[:200]
     before = old.logged() if old is not None else _NOTHING
     after = new.logged()
-    changed = False
-    for kind in FACT_KINDS:
-        if before[kind] != after[kind]:
-            session.add(
-                FactChange(
-                    workspace_id=workspace_id,
-                    account_id=account_id,
-                    kind=kind,
-                    old_value={"value": before[kind]},
-                    new_value={"value": after[kind]},
-                    cause=cause,
-                    at=now,
-                )
-            )
-            changed = True
+    following = revision + 1
+    changes = [
+        FactChange(
+            workspace_id=workspace_id,
+            account_id=account_id,
+            revision=following,
+            kind=kind,
+            old_value={"value": before[kind]},
+            new_value={"value": after[kind]},
+            cause=cause,
+            at=now,
+        )
+        for kind in FACT_KINDS
+        if before[kind] != after[kind]
+    ]
+    if not changes:
+        return Recorded(changed=False, movements=(), transition=None, revision=revision)
     movements = classify_movement(
         dict(old.totals) if old is not None else {},
         dict(new.totals),
@@ -99,11 +110,16 @@ def record_changes(
         at=now,
         cause=movement_cause,
     )
+    transition = stage_transition(
+        old.stage if old is not None else None, new.stage, at=now, cause=cause
+    )
+    session.add_all(changes)
     for movement in movements:
         session.add(
             MrrMovement(
                 workspace_id=workspace_id,
                 account_id=account_id,
+                revision=following,
                 kind=str(movement.kind),
                 currency=movement.currency,
                 amount=movement.amount,
@@ -113,18 +129,18 @@ def record_changes(
                 at=now,
             )
         )
-    transition = stage_transition(
-        old.stage if old is not None else None, new.stage, at=now, cause=cause
-    )
     if transition is not None:
         session.add(
             StageTransitionRow(
                 workspace_id=workspace_id,
                 account_id=account_id,
+                revision=following,
                 from_stage=transition.from_stage,
                 to_stage=transition.to_stage,
                 cause=cause,
                 at=now,
             )
         )
-    return Recorded(changed=changed, movements=tuple(movements), transition=transition)
+    return Recorded(
+        changed=True, movements=tuple(movements), transition=transition, revision=following
+    )

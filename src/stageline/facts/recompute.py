@@ -162,6 +162,10 @@ def _refresh(
     ever_paid = fact_store.accounts_with_movements(
         session, workspace_id=workspace.id, account_ids=list(targets)
     )
+    # accounts without stored facts go on from their ledger, if they have one
+    revisions = fact_store.latest_revisions(
+        session, workspace_id=workspace.id, account_ids=[a for a in targets if a not in previous]
+    )
     changed = movements = transitions = 0
     for account_id, account in targets.items():
         customers = sorted(customers_of.get(account_id, []), key=lambda c: c.id)
@@ -170,7 +174,11 @@ def _refresh(
         facts = previous.get(account_id)
         old = None
         if facts is None:
-            facts = AccountFacts(account_id=account_id, workspace_id=workspace.id)
+            facts = AccountFacts(
+                account_id=account_id,
+                workspace_id=workspace.id,
+                revision=revisions.get(account_id, 0),
+            )
             session.add(facts)
         else:
             old = Snapshot(
@@ -196,10 +204,12 @@ def _refresh(
             had_mrr_before=account_id in ever_paid,
             now=now,
             cause=cause,
+            revision=facts.revision,
             movement_cause=clock_cause
             if clock_cause is not None and old is not None and _same_customers(facts, customers)
             else None,
         )
+        facts.revision = recorded.revision
         changed += recorded.changed
         movements += len(recorded.movements)
         if recorded.transition is not None:
@@ -216,7 +226,7 @@ def _refresh(
         facts.customer_ids = [c.id for c in customers]
         facts.explanation = values.explanation
         facts.computed_at = now
-    session.flush()
+    fact_store.flush_changes(session)
     counts = outcome.counts
     return RecomputeSummary(
         accounts=len(targets),

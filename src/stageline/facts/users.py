@@ -40,7 +40,11 @@ def user_detail(
     """The user, its accounts (each with its MRR, renewal date and stage) and its customers."""
     user = _get_user(session, workspace_id=workspace.id, external_id=external_id)
     account_ids = list(
-        session.scalars(select(Membership.account_id).where(Membership.user_id == user.id))
+        session.scalars(
+            select(Membership.account_id).where(
+                Membership.workspace_id == workspace.id, Membership.user_id == user.id
+            )
+        )
     )
     accounts = (
         account_store.accounts_with_facts(

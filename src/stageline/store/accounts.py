@@ -159,9 +159,15 @@ def upsert_users(session: Session, *, workspace_id: str, rows: Sequence[UserRow]
         user.name, user.email, user.properties = after
         session.flush()
         if new_accounts != old_accounts:
-            session.execute(delete(Membership).where(Membership.user_id == user.id))
+            session.execute(
+                delete(Membership).where(
+                    Membership.workspace_id == workspace_id, Membership.user_id == user.id
+                )
+            )
             for account_id in sorted(new_accounts):
-                session.add(Membership(user_id=user.id, account_id=account_id))
+                session.add(
+                    Membership(workspace_id=workspace_id, user_id=user.id, account_id=account_id)
+                )
     session.flush()
     return UpsertResult(created, updated, unchanged)
 
@@ -190,9 +196,9 @@ def list_users(session: Session, *, workspace_id: str) -> list[User]:
 def memberships(session: Session, *, workspace_id: str) -> dict[int, tuple[int, ...]]:
     """user id → the ids of its accounts."""
     rows = session.execute(
-        select(Membership.user_id, Membership.account_id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.workspace_id == workspace_id)
+        select(Membership.user_id, Membership.account_id).where(
+            Membership.workspace_id == workspace_id
+        )
     )
     result: dict[int, list[int]] = {}
     for user_id, account_id in rows:
@@ -222,7 +228,11 @@ def accounts_with_facts(
 ) -> list[tuple[Account, AccountFacts | None]]:
     query = (
         select(Account, AccountFacts)
-        .outerjoin(AccountFacts, AccountFacts.account_id == Account.id)
+        .outerjoin(
+            AccountFacts,
+            (AccountFacts.workspace_id == Account.workspace_id)
+            & (AccountFacts.account_id == Account.id),
+        )
         .where(Account.workspace_id == workspace_id)
         .order_by(func.coalesce(AccountFacts.mrr_amount, 0).desc(), Account.name)
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -75,11 +75,28 @@ class Store:
             session.close()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
-        with self.engine.begin() as connection:
-            config = alembic_config(self.engine.url.render_as_string(hide_password=False))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        """Bring the schema to the newest revision (idempotent).
+
+        On SQLite a migration that changes a table's keys rebuilds the table, which foreign
+        keys would forbid while other tables refer to it: they are off during the migration
+        and every reference is checked before it commits.
+        """
+        sqlite = self.dialect == "sqlite"
+        with self.engine.connect() as connection:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    config = alembic_config(self.engine.url.render_as_string(hide_password=False))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite:
+                        _check_references(connection)
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def ping(self) -> bool:
         try:
@@ -102,6 +119,16 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+        raise ConfigError(
+            f"the migration left rows that refer to missing rows in {tables}",
+            hint="restore the backup taken before upgrading and report the problem",
+        )
 
 
 def alembic_config(url: str) -> Config:

@@ -1,6 +1,9 @@
 """Stored account facts, customer matches, the log of fact changes, the MRR ledger and the
 stage history. Every query is scoped by ``workspace_id``.
 
+Each change of an account's facts has a revision (``account_facts.revision`` counts them);
+:func:`flush_changes` writes a revision's rows once, whoever else tries.
+
 >>> with store.session() as session:  # doctest: +SKIP
 ...     list_movements(session, workspace_id=ws.id, account_id=42)
 """
@@ -11,9 +14,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, UniqueConstraint, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from stageline.errors import ConcurrentChange
 from stageline.store.models import (
     AccountFacts,
     CustomerMatch,
@@ -191,3 +196,68 @@ def recredit_causes(
             updated += int(getattr(result, "rowcount", 0) or 0)
     session.flush()
     return updated
+
+
+LEDGER_MODELS = (FactChange, MrrMovement, StageTransition)
+
+
+def flush_changes(session: Session) -> None:
+    """Write what is pending, the rows of the change log, MRR ledger and stage history
+    included; a revision of an account is written once.
+
+    Two recomputes that read the same facts both compute the same next revision; the later
+    one to write gets :class:`ConcurrentChange` (on PostgreSQL once the first commits) and
+    its transaction is rolled back, facts included: running it again starts from what the
+    first wrote. Nothing is skipped silently, so the ledger never disagrees with the facts.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if not _is_revision_guard(exc):
+            raise
+        raise ConcurrentChange(
+            "an account's facts changed while they were being recomputed",
+            hint="run it again: it starts from the facts the other change wrote",
+        ) from exc
+
+
+def latest_revisions(
+    session: Session, *, workspace_id: str, account_ids: Collection[int]
+) -> dict[int, int]:
+    """The highest revision in the ledger of each of ``account_ids`` that has one."""
+    if not account_ids:
+        return {}
+    ids = list(account_ids)
+    latest: dict[int, int] = {}
+    for model in LEDGER_MODELS:
+        rows = session.execute(
+            select(model.account_id, func.max(model.revision))
+            .where(model.workspace_id == workspace_id, model.account_id.in_(ids))
+            .group_by(model.account_id)
+        )
+        for account_id, revision in rows:
+            latest[account_id] = max(latest.get(account_id, 0), int(revision))
+    return latest
+
+
+def _revision_guards() -> dict[str, str]:
+    """Each guard's name, and how SQLite names its columns in a violation message."""
+    guards = {}
+    for model in LEDGER_MODELS:
+        table = model.__table__
+        assert isinstance(table, Table)
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and "revision" in constraint.columns:
+                columns = ", ".join(f"{table.name}.{column.name}" for column in constraint.columns)
+                guards[str(constraint.name)] = columns
+    return guards
+
+
+def _is_revision_guard(exc: IntegrityError) -> bool:
+    guards = _revision_guards()
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name is not None:
+        return name in guards
+    message = str(exc.orig)
+    return any(message == f"UNIQUE constraint failed: {columns}" for columns in guards.values())

@@ -54,6 +54,7 @@ def upsert_objects(
         row.stripe_id: row
         for row in session.scalars(
             select(StripeObject).where(
+                StripeObject.workspace_id == connection.workspace_id,
                 StripeObject.connection_id == connection.id,
                 StripeObject.object_type == object_type,
                 StripeObject.stripe_id.in_(ids),

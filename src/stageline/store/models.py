@@ -1,7 +1,16 @@
 """Tables of the Stageline store (SQLAlchemy 2 declarative); Alembic migrations follow them.
 
-Every row that belongs to a tenant carries ``workspace_id``; every query in ``store/`` filters
-by it, so one workspace never sees another's data.
+The sharding rule (docs/architecture.md, checked by ``tests/integration/test_schema.py``):
+every tenant table carries ``workspace_id``, its primary key and unique constraints start
+with it, and references between tenant tables go through it, so that the tables could be
+distributed by workspace (Citus) with every join on one node. Every query in ``store/``
+filters by it, so one workspace never sees another's data. JSON columns are JSONB on
+PostgreSQL.
+
+SQLite numbers rows itself only through a lone ``INTEGER PRIMARY KEY``: there, tables with a
+surrogate ``id`` keep ``PRIMARY KEY (id)`` (unique across the table, so per workspace too)
+and add ``UNIQUE (workspace_id, id)`` where another table refers to them
+(:data:`SQLITE_ONLY_KEYS`). The declarations below are PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -15,13 +24,16 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,15 +61,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL (binary, indexable; keeps no key order)."""
+
+SQLITE_ONLY_KEYS = frozenset({"uq_accounts_workspace_id_id", "uq_users_workspace_id_id"})
+"""Unique constraints that exist only on SQLite: there ``accounts`` and ``users`` keep
+``PRIMARY KEY (id)``, and ``(workspace_id, id)`` must still be unique for the references."""
+
+
+def _surrogate_id(*, big: bool) -> Mapped[int]:
+    """A row id numbered by the database (a sequence on PostgreSQL, the rowid on SQLite)."""
+    kind = BigInteger().with_variant(Integer, "sqlite") if big else Integer()
+    return mapped_column(kind, autoincrement=True)
+
+
+def _reference(column: str, table: str, *, name: str) -> ForeignKeyConstraint:
+    """A reference to a row of another tenant table, through ``workspace_id`` (co-located)."""
+    return ForeignKeyConstraint(
+        ["workspace_id", column], [f"{table}.workspace_id", f"{table}.id"], name=name
+    )
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UtcDateTime,
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
+        dict[str, Any]: JSON_DOCUMENT,
+        list[Any]: JSON_DOCUMENT,
     }
 
 
 class Workspace(Base):
+    """The tenant. Looked up by API key or connection secret before any workspace is known,
+    so it is not distributed itself (a reference table under Citus)."""
+
     __tablename__ = "workspaces"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -68,15 +104,20 @@ class Workspace(Base):
 
 
 class StripeConnection(Base):
+    """A Stripe account linked to a workspace. Its id is random and unique across workspaces,
+    so the ORM knows a connection by its id alone (``session.get(StripeConnection, id)``)."""
+
     __tablename__ = "stripe_connections"
     __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="stripe_connections_pkey"),
         # One connection per Stripe account and mode (NULL until the account is known).
         UniqueConstraint(
             "workspace_id", "mode", "stripe_account_id", name="uq_stripe_connections_account"
         ),
     )
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012
+    id: Mapped[str] = mapped_column(String(40))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     mode: Mapped[str] = mapped_column(String(8))
     api_base: Mapped[str] = mapped_column(String(300))
     api_key_ciphertext: Mapped[str | None] = mapped_column(Text)
@@ -95,9 +136,12 @@ class StripeConnection(Base):
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="accounts_pkey"),
+        UniqueConstraint("workspace_id", "external_id"),
+    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    id: Mapped[int] = _surrogate_id(big=False)
     external_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -106,9 +150,12 @@ class Account(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="users_pkey"),
+        UniqueConstraint("workspace_id", "external_id"),
+    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    id: Mapped[int] = _surrogate_id(big=False)
     external_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
@@ -118,8 +165,15 @@ class User(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True, index=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "user_id", "account_id", name="memberships_pkey"),
+        _reference("user_id", "users", name="fk_memberships_user"),
+        _reference("account_id", "accounts", name="fk_memberships_account"),
+        Index("ix_memberships_account", "workspace_id", "account_id"),
+    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(Integer)
 
 
 class StripeObject(Base):
@@ -127,12 +181,20 @@ class StripeObject(Base):
 
     __tablename__ = "stripe_objects"
     __table_args__ = (
-        UniqueConstraint("connection_id", "object_type", "stripe_id"),
+        PrimaryKeyConstraint("workspace_id", "id", name="stripe_objects_pkey"),
+        UniqueConstraint(
+            "workspace_id",
+            "connection_id",
+            "object_type",
+            "stripe_id",
+            name="uq_stripe_objects_stripe_id",
+        ),
+        _reference("connection_id", "stripe_connections", name="fk_stripe_objects_connection"),
         Index("ix_stripe_objects_customer", "connection_id", "object_type", "customer_id"),
     )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    connection_id: Mapped[str] = mapped_column(ForeignKey("stripe_connections.id"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    id: Mapped[int] = _surrogate_id(big=True)
+    connection_id: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     stripe_id: Mapped[str] = mapped_column(String(120))
     customer_id: Mapped[str | None] = mapped_column(String(120))
@@ -147,25 +209,39 @@ class CustomerMatch(Base):
     """How one Stripe customer was matched (or why not)."""
 
     __tablename__ = "customer_matches"
-    connection_id: Mapped[str] = mapped_column(
-        ForeignKey("stripe_connections.id"), primary_key=True
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "workspace_id", "connection_id", "customer_id", name="customer_matches_pkey"
+        ),
+        _reference("connection_id", "stripe_connections", name="fk_customer_matches_connection"),
+        _reference("user_id", "users", name="fk_customer_matches_user"),
     )
-    customer_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    connection_id: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20))
     step: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(Integer)
     account_ids: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AccountFacts(Base):
-    """The computed facts of an account: MRR, renewal date, stage, with the explanation."""
+    """The computed facts of an account: MRR, renewal date, stage, with the explanation.
+
+    ``revision`` counts the account's logged changes; the change log, the MRR ledger and the
+    stage history carry the revision each change made, once (see :class:`MrrMovement`).
+    """
 
     __tablename__ = "account_facts"
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "account_id", name="account_facts_pkey"),
+        _reference("account_id", "accounts", name="fk_account_facts_account"),
+    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    account_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
     mrr_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     mrr_currency: Mapped[str] = mapped_column(String(3), default="usd")
     mrr_totals: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -179,16 +255,25 @@ class AccountFacts(Base):
 
 
 class FactChange(Base):
-    """Every change of an account's facts: what changed, from what, to what, and why."""
+    """Every change of an account's facts: what changed, from what, to what, and why; one row
+    per kind and revision."""
 
     __tablename__ = "fact_changes"
-    __table_args__ = (Index("ix_fact_changes_account", "workspace_id", "account_id", "at"),)
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="fact_changes_pkey"),
+        UniqueConstraint(
+            "workspace_id", "account_id", "revision", "kind", name="uq_fact_changes_revision"
+        ),
+        _reference("account_id", "accounts", name="fk_fact_changes_account"),
+        Index("ix_fact_changes_account", "workspace_id", "account_id", "at"),
+    )
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    id: Mapped[int] = _surrogate_id(big=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    new_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    old_value: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOCUMENT)
+    new_value: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOCUMENT)
     cause: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -198,12 +283,16 @@ class StripeEvent(Base):
 
     __tablename__ = "stripe_events"
     __table_args__ = (
-        UniqueConstraint("connection_id", "event_id"),
+        PrimaryKeyConstraint("workspace_id", "id", name="stripe_events_pkey"),
+        UniqueConstraint(
+            "workspace_id", "connection_id", "event_id", name="uq_stripe_events_event_id"
+        ),
+        _reference("connection_id", "stripe_connections", name="fk_stripe_events_connection"),
         Index("ix_stripe_events_pending", "status", "connection_id", "created"),
     )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
-    connection_id: Mapped[str] = mapped_column(ForeignKey("stripe_connections.id"))
+    id: Mapped[int] = _surrogate_id(big=True)
+    connection_id: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(120))
     type: Mapped[str] = mapped_column(String(120))
     created: Mapped[int] = mapped_column(BigInteger)
@@ -221,10 +310,13 @@ class SyncCursor(Base):
     """Persisted sync state: backfill checkpoints, the events cursor, sweep results."""
 
     __tablename__ = "sync_cursors"
-    connection_id: Mapped[str] = mapped_column(
-        ForeignKey("stripe_connections.id"), primary_key=True
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "connection_id", "name", name="sync_cursors_pkey"),
+        _reference("connection_id", "stripe_connections", name="fk_sync_cursors_connection"),
     )
-    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    connection_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -233,16 +325,22 @@ class WebhookRejection(Base):
     """Webhook deliveries refused for one connection, counted per reason; nothing else kept."""
 
     __tablename__ = "webhook_rejections"
-    connection_id: Mapped[str] = mapped_column(
-        ForeignKey("stripe_connections.id"), primary_key=True
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "workspace_id", "connection_id", "reason", name="webhook_rejections_pkey"
+        ),
+        _reference("connection_id", "stripe_connections", name="fk_webhook_rejections_connection"),
     )
-    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    connection_id: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StripeAppSignature(Base):
-    """Stripe App install signatures already used once, so a replay is refused."""
+    """Stripe App install signatures already used once, so a replay is refused. Global: a
+    signature is checked before the request names its workspace."""
 
     __tablename__ = "stripe_app_signatures"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -251,16 +349,28 @@ class StripeAppSignature(Base):
 
 
 class MrrMovement(Base):
-    """The MRR ledger: each change of an account's MRR in one currency, with its kind and cause."""
+    """The MRR ledger: each change of an account's MRR in one currency, with its kind and cause.
+
+    One change of the account's facts (``revision``) moves each currency at most once, so
+    ``(workspace_id, account_id, revision, currency)`` is unique: two recomputes that both
+    start from the same facts cannot both write their movement. The same kind, currency and
+    cause may recur at later revisions (churn, reactivation, churn again).
+    """
 
     __tablename__ = "mrr_movements"
     __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="mrr_movements_pkey"),
+        UniqueConstraint(
+            "workspace_id", "account_id", "revision", "currency", name="uq_mrr_movements_revision"
+        ),
+        _reference("account_id", "accounts", name="fk_mrr_movements_account"),
         Index("ix_mrr_movements_account", "workspace_id", "account_id", "at"),
         Index("ix_mrr_movements_workspace_at", "workspace_id", "at"),
     )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    id: Mapped[int] = _surrogate_id(big=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
@@ -271,13 +381,22 @@ class MrrMovement(Base):
 
 
 class StageTransition(Base):
-    """Stage history: an account moved from one stage to another (null: no matching stage)."""
+    """Stage history: an account moved from one stage to another (null: no matching stage).
+    At most one transition per revision of the account's facts."""
 
     __tablename__ = "stage_transitions"
-    __table_args__ = (Index("ix_stage_transitions_account", "workspace_id", "account_id", "at"),)
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "id", name="stage_transitions_pkey"),
+        UniqueConstraint(
+            "workspace_id", "account_id", "revision", name="uq_stage_transitions_revision"
+        ),
+        _reference("account_id", "accounts", name="fk_stage_transitions_account"),
+        Index("ix_stage_transitions_account", "workspace_id", "account_id", "at"),
+    )
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    id: Mapped[int] = _surrogate_id(big=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
     from_stage: Mapped[str | None] = mapped_column(String(100))
     to_stage: Mapped[str | None] = mapped_column(String(100))
     cause: Mapped[str] = mapped_column(String(200))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
-from stageline.store.models import SyncCursor
+from stageline.store.models import StripeConnection, SyncCursor
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.inbox import record_events
 from stageline.sync.locks import with_retries
@@ -64,7 +64,18 @@ def save_cursor(
 ) -> None:
     cursor = load_cursor(session, connection_id=connection_id, name=name)
     if cursor is None:
-        session.add(SyncCursor(connection_id=connection_id, name=name, value=value, updated_at=now))
+        workspace_id = session.scalars(
+            select(StripeConnection.workspace_id).where(StripeConnection.id == connection_id)
+        ).one()
+        session.add(
+            SyncCursor(
+                workspace_id=workspace_id,
+                connection_id=connection_id,
+                name=name,
+                value=value,
+                updated_at=now,
+            )
+        )
     else:
         cursor.value = dict(value)
         cursor.updated_at = now

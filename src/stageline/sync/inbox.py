@@ -93,7 +93,7 @@ def record_events(
     statement = (
         _insert(session, table)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["connection_id", "event_id"])
+        .on_conflict_do_nothing(index_elements=["workspace_id", "connection_id", "event_id"])
         .returning(table.c.id)
     )
     return len(session.execute(statement).all())
@@ -121,11 +121,22 @@ def count_rejection(session: Session, *, connection_id: str, reason: str, now: d
     """Add one to the connection's counter of refused deliveries for ``reason``."""
     table = WebhookRejection.__table__
     assert isinstance(table, Table)
+    workspace_id = (
+        select(StripeConnection.workspace_id)
+        .where(StripeConnection.id == connection_id)
+        .scalar_subquery()
+    )
     statement = (
         _insert(session, table)
-        .values(connection_id=connection_id, reason=reason, count=1, last_at=now)
+        .values(
+            workspace_id=workspace_id,
+            connection_id=connection_id,
+            reason=reason,
+            count=1,
+            last_at=now,
+        )
         .on_conflict_do_update(
-            index_elements=["connection_id", "reason"],
+            index_elements=["workspace_id", "connection_id", "reason"],
             set_={"count": table.c.count + 1, "last_at": now},
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from stageline.store.models import Base
+from stageline.store.models import SQLITE_ONLY_KEYS, Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,9 +27,17 @@ def _run_on(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _include_object(
+    item: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """What autogenerate compares: everything but the keys that exist only on SQLite."""
+    return not (reflected and type_ == "unique_constraint" and name in SQLITE_ONLY_KEYS)
 
 
 run()

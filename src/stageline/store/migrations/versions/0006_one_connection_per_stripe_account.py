@@ -8,8 +8,8 @@ the others' mirror rows and inbox events are moved into it (where it lacks them)
 cursors, matches and refusals dropped. Facts are refreshed by the next recompute (the
 worker's scheduled refresh, or ``stageline sync``).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02 01:40:00.000000
 """
 
@@ -20,8 +20,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

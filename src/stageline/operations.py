@@ -16,6 +16,7 @@ from stageline.security import SecretBox
 from stageline.store import accounts as account_store
 from stageline.store.connections import create_connection, get_connection, only_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.workspaces import find_workspace
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
@@ -151,6 +152,7 @@ def import_accounts(
     rows = parse_accounts_csv(csv_text)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
+        lock_workspace(session, workspace_id=workspace.id)
         result = account_store.upsert_accounts(session, workspace_id=workspace.id, rows=rows)
         recompute_facts(session, workspace=workspace, now=now, cause="accounts-import")
     return Imported(result.created, result.updated)
@@ -162,6 +164,7 @@ def import_users(
     rows = parse_users_csv(csv_text)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
+        lock_workspace(session, workspace_id=workspace.id)
         result = account_store.upsert_users(session, workspace_id=workspace.id, rows=rows)
         recompute_facts(session, workspace=workspace, now=now, cause="users-import")
     return Imported(result.created, result.updated)

@@ -29,6 +29,7 @@ from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.operations import connect_stripe, import_accounts
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.models import (
     Account,
     AccountFacts,
@@ -173,6 +174,7 @@ def _mirror(store: Store, workspace_id: str) -> dict[str, str]:
 
 def _facts(store: Store, workspace_id: str, now: datetime) -> dict[str, tuple[Any, ...]]:
     with store.session() as session:  # computed at the same moment in both workspaces
+        lock_workspace(session, workspace_id=workspace_id)
         recompute_facts(
             session,
             workspace=session.get_one(Workspace, workspace_id),

@@ -5,7 +5,8 @@
   ``domain.movements.classify_movement`` (new, expansion, contraction, churn, reactivation);
 - ``stage_transitions``: from, to, when and cause (``domain.stage_history.stage_transition``).
 
-Re-applying the same facts writes nothing.
+Re-applying the same facts writes nothing. Writing requires the workspace lock
+(``store.locks.lock_workspace``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from stageline.domain.movements import Movement, classify_movement
 from stageline.domain.stage_history import StageTransition, stage_transition
+from stageline.store.locks import require_workspace_lock
 from stageline.store.models import FactChange, MrrMovement
 from stageline.store.models import StageTransition as StageTransitionRow
 
@@ -71,6 +73,7 @@ def record_changes(
     ``had_mrr_before`` says whether the account ever had MRR before ``old``; it tells a
     reactivation from a new account.
     """
+    require_workspace_lock(session, workspace_id=workspace_id, writer=f"ledger ({cause})")
     cause = cause[:200]
     before = old.logged() if old is not None else _NOTHING
     after = new.logged()

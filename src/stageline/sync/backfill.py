@@ -34,12 +34,13 @@ from stageline.errors import InvalidInput
 from stageline.facts import recompute_facts
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import StripeObject, Workspace
 from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.catch_up import ensure_events_cursor, load_cursor, save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import lock_workspace, log, with_retries
+from stageline.sync.locks import log, with_retries
 from stageline.sync.pages import Resource, SliceTask, fetch_slices
 from stageline.sync.progress import BackfillProgress, ProgressTracker
 from stageline.sync.slices import Slice, plan_slices

@@ -1,15 +1,4 @@
-"""Serializing writers of one workspace's mirror and facts, and retrying a flaky Stripe.
-
-Every sync writer (inbox batch, backfill page, sweep) takes the workspace's lock first, in
-the same transaction, so a stale write can never slip in between another writer's read and
-write. On PostgreSQL it is a row lock on the workspace (``FOR NO KEY UPDATE``, which does not
-block inserts referencing it); on SQLite, a no-op write that takes the database write lock
-at once instead of upgrading a read lock later.
-
->>> with store.session() as session:  # doctest: +SKIP
-...     lock_workspace(session, workspace_id="ws_...")
-...     upsert_objects(session, ...)
-"""
+"""Retrying a flaky Stripe, and the sync's logger."""
 
 from __future__ import annotations
 
@@ -19,34 +8,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
 from stageline.errors import StagelineError
-from stageline.store.models import Workspace
 
 log = logging.getLogger("stageline.sync")
 
 T = TypeVar("T")
-
-
-def lock_workspace(session: Session, *, workspace_id: str, wait: bool = True) -> bool:
-    """Take the workspace's sync lock until the transaction ends.
-
-    With ``wait=False`` (PostgreSQL only) a workspace already locked elsewhere returns
-    ``False`` at once; SQLite always waits (it has a single writer anyway).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        query = (
-            select(Workspace.id)
-            .where(Workspace.id == workspace_id)
-            .with_for_update(key_share=True, skip_locked=not wait)
-        )
-        return session.scalar(query) is not None
-    session.execute(
-        update(Workspace).where(Workspace.id == workspace_id).values(name=Workspace.name)
-    )
-    return True
 
 
 def with_retries(

@@ -33,6 +33,7 @@ from stageline.facts import recompute_facts
 from stageline.store.connections import list_connections
 from stageline.store.db import Store
 from stageline.store.facts import recredit_causes
+from stageline.store.locks import lock_workspace
 from stageline.store.models import (
     AccountFacts,
     FactChange,
@@ -54,7 +55,7 @@ from stageline.sync.inbox import (
     peek_events,
     pending_workspaces,
 )
-from stageline.sync.locks import lock_workspace, log
+from stageline.sync.locks import log
 
 GatewayFor = Callable[[StripeConnection], StripeGateway | None]
 AfterApply = Callable[[StripeEvent], None]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from stageline.facts import recompute_facts
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import StripeObject, Workspace
 from stageline.stripe_api import mapping
@@ -34,7 +35,7 @@ from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.backfill import BACKFILL_RESOURCES
 from stageline.sync.catch_up import save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import lock_workspace, log
+from stageline.sync.locks import log
 from stageline.sync.pages import SliceTask, fetch_slices
 from stageline.sync.slices import Slice
 

@@ -19,6 +19,7 @@ import re
 import secrets
 import string
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,8 @@ class SandboxApi:
         self.services = services
         self.limiter = RateLimiter()
         self.faults = FaultInjector(config.faults)
+        self.received: Counter[str] = Counter()
+        """Requests received, refused ones included, by ``"METHOD /path"``."""
         self._routes = _compile(routes)
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -100,6 +103,7 @@ class SandboxApi:
         return None
 
     async def respond(self, request: Request) -> Response:
+        self.received[f"{request.method.upper()} {request.url.path}"] += 1
         request_id = new_request_id()
         try:
             status, body, headers = await self._handle(request, request_id)

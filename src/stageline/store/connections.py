@@ -76,3 +76,12 @@ def only_connection(session: Session, *, workspace_id: str) -> StripeConnection:
             hint="stageline connect stripe --api-key rk_...",
         )
     return connections[0]
+
+
+def record_connection_error(session: Session, *, connection_id: str, error: str | None) -> None:
+    """Mark a connection ``failing`` with ``error`` (shown by ``connections show``), or
+    ``connected`` again with ``error=None``."""
+    connection = session.get(StripeConnection, connection_id)
+    if connection is not None:
+        connection.status = "failing" if error else "connected"
+        connection.last_error = error[:2000] if error else None

@@ -17,10 +17,11 @@ from typing import Any
 import stripe
 
 from stageline.errors import (
-    InvalidInput,
     StripeAuthError,
     StripeError,
+    StripeObjectMissing,
     StripeRateLimited,
+    StripeRefused,
     StripeUnavailable,
 )
 
@@ -187,9 +188,14 @@ def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float
     return random.uniform(base / 2, min(cap, base * 2 ** (attempt - 1)))
 
 
-def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeError | InvalidInput:
-    """Map an SDK error onto Stageline's error tree, with a hint the user can act on."""
+def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeError:
+    """Map an SDK error onto Stageline's error tree, with a hint the user can act on.
+
+    Only a 404 ``resource_missing`` becomes ``StripeObjectMissing`` (the object is gone);
+    any other 4xx is ``StripeRefused``, an error to show, never a sign of deletion.
+    """
     message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
+    status = getattr(exc, "http_status", None) or 0
     if isinstance(exc, stripe.AuthenticationError):
         return StripeAuthError(
             f"Stripe rejected the API key: {message}",
@@ -206,9 +212,14 @@ def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeErro
             f"cannot reach Stripe at {api_base}: {message}",
             hint="check --api-base and the network, or start `stageline sandbox serve`",
         )
-    if isinstance(exc, stripe.InvalidRequestError):
-        return InvalidInput(f"Stripe refused the request: {message}")
-    status = getattr(exc, "http_status", None) or 0
+    if isinstance(exc, stripe.RateLimitError):
+        return StripeRateLimited(f"Stripe rate-limited the request: {message}", hint="retry later")
+    if status == 404 and getattr(exc, "code", None) == "resource_missing":
+        return StripeObjectMissing(f"Stripe has no such object: {message}")
+    if 400 <= status < 500:
+        code = getattr(exc, "code", None)
+        detail = f"{status} {code}" if code else str(status)
+        return StripeRefused(f"Stripe refused the request ({detail}): {message}")
     if status >= 500:
         return StripeUnavailable(f"Stripe answered {status}: {message}", hint="retry later")
     return StripeError(f"Stripe error: {message}")

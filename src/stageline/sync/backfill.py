@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stageline.errors import InvalidInput
+from stageline.errors import StripeObjectMissing
 from stageline.facts import recompute_facts
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
@@ -257,7 +257,7 @@ class _Run:
             try:
                 call = functools.partial(gateway.retrieve, "customers", customer_id)
                 return with_retries(call, sleep=self.sleep, what=f"customer {customer_id}")
-            except InvalidInput:
+            except StripeObjectMissing:
                 return None
 
         with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:

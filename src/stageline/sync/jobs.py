@@ -17,7 +17,7 @@ from datetime import datetime
 
 from stageline.config import Settings
 from stageline.errors import StagelineError
-from stageline.store.connections import list_connections
+from stageline.store.connections import list_connections, record_connection_error
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection
 from stageline.store.workspaces import list_workspaces
@@ -66,10 +66,7 @@ def _run_for_each(
 
 def _mark(store: Store, connection_id: str, *, error: str | None) -> None:
     with store.session() as session:
-        connection = session.get(StripeConnection, connection_id)
-        if connection is not None:
-            connection.status = "failing" if error else "connected"
-            connection.last_error = error
+        record_connection_error(session, connection_id=connection_id, error=error)
 
 
 def catch_up_all(store: Store, settings: Settings, now: datetime) -> dict[str, str]:

@@ -22,7 +22,7 @@ from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
 from stageline.sync.catch_up import ensure_events_cursor
 from stageline.sync.connect import check_key_scopes, register_webhook_endpoint
-from stageline.sync.gateway import gateways_for
+from stageline.sync.gateway import gateways_for, retry_budget
 from stageline.sync.status import webhook_url
 
 BACKFILL_CONCURRENCY = 4
@@ -58,7 +58,7 @@ def connect_stripe(
     connection's last error, and the events catch-up keeps it in sync meanwhile.
     """
     base = (api_base or settings.stripe_api_base).rstrip("/")
-    gateway = StripeGateway(api_key=api_key, api_base=base, max_network_retries=1)
+    gateway = StripeGateway(api_key=api_key, api_base=base, retry=retry_budget(settings))
     check_key_scopes(gateway)
     box = SecretBox(settings.secret_key.get_secret_value())
     with store.session() as session:

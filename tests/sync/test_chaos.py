@@ -64,10 +64,6 @@ WEBHOOK_FAULTS = {
 STORMS = {"error_rate": 0.1, "rate_limit_rate": 0.1, "random_seed": 8}
 
 
-def _no_sleep(_seconds: float) -> None:
-    return None
-
-
 def _at(clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock.now, tz=UTC)
 
@@ -117,7 +113,6 @@ class ChaosWorker(threading.Thread):
                 connection_id=self.connection_id,
                 gateway=self.gateway,
                 now=_at(self.clock),
-                sleep=_no_sleep,
             )
 
     def apply(self, after_apply: Any = None) -> None:
@@ -126,7 +121,6 @@ class ChaosWorker(threading.Thread):
             now=_at(self.clock),
             gateway_for=lambda _c: self.gateway,
             after_apply=after_apply,
-            sleep=_no_sleep,
         )
 
 
@@ -138,7 +132,6 @@ def _backfill_until_done(store: Store, ids: tuple[str, str], url: str, now: date
             connection_id=ids[1],
             gateway=[sandbox_gateway(url), sandbox_gateway(url)],
             now=now,
-            sleep=_no_sleep,
         )
     )
 
@@ -266,7 +259,6 @@ class Deployment:
                 connection_id=self.connection_id,
                 gateway=worker.gateway,
                 now=now,
-                sleep=_no_sleep,
             )
         )
         for _turn in range(10):  # a storm defers a batch to the next turn
@@ -281,7 +273,6 @@ class Deployment:
                 connection_id=self.connection_id,
                 gateway=sandbox_gateway(sandbox.stormy_url),
                 now=now,
-                sleep=_no_sleep,
             )
         )
 

@@ -19,7 +19,7 @@ subscription (``status=all``) and invoice; resumable, concurrent and rate-limit 
 
 from __future__ import annotations
 
-import functools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,10 +40,11 @@ from stageline.store.models import StripeObject, Workspace
 from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.catch_up import ensure_events_cursor, load_cursor, save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import log, with_retries
 from stageline.sync.pages import Resource, SliceTask, fetch_slices
 from stageline.sync.progress import BackfillProgress, ProgressTracker
 from stageline.sync.slices import Slice, plan_slices
+
+log = logging.getLogger("stageline.sync")
 
 BACKFILL_RESOURCES: tuple[Resource, ...] = (
     Resource("product", "products"),
@@ -88,7 +89,6 @@ def run_backfill(
     gateway: StripeGateway | Sequence[StripeGateway],
     now: datetime,
     on_progress: ProgressCallback | None = None,
-    sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> BackfillResult:
     """Fetch everything (one thread per gateway), resuming from the checkpoint; see above."""
@@ -96,11 +96,11 @@ def run_backfill(
     began = clock()
     result = BackfillResult()
     state = _start(store, workspace_id, connection_id, now, result)
-    run = _Run(store, workspace_id, connection_id, gateways, state, result, sleep, now)
+    run = _Run(store, workspace_id, connection_id, gateways, state, result, now)
     run.plan()
     tracker = ProgressTracker(clock=clock)
     tasks = run.pending_tasks(tracker)
-    for task, page in fetch_slices(gateways, tasks, sleep=sleep):
+    for task, page in fetch_slices(gateways, tasks):
         piece = run.write_page(task, page)
         if on_progress is not None:
             oldest = int(page.objects[-1]["created"]) if page.objects else None
@@ -146,11 +146,10 @@ class _Run:
         gateways: list[StripeGateway],
         state: dict[str, Any],
         result: BackfillResult,
-        sleep: Callable[[float], None],
         now: datetime,
     ) -> None:
         self.store, self.workspace_id, self.connection_id = store, workspace_id, connection_id
-        self.gateways, self.state, self.result, self.sleep = gateways, state, result, sleep
+        self.gateways, self.state, self.result = gateways, state, result
         self.watermark = int(state["started_at"])
         self.now = now
 
@@ -168,10 +167,7 @@ class _Run:
             filters = {k: v for k, v in resource.params.items() if k != "expand"}
 
             def probe(params: dict[str, Any]) -> Page:
-                call = functools.partial(
-                    gateway.list_page, resource.endpoint, {**filters, **params}
-                )
-                return with_retries(call, sleep=self.sleep, what=f"{resource.endpoint} probe")
+                return gateway.list_page(resource.endpoint, {**filters, **params})
 
             return plan_slices(probe, upper=self.watermark, parts=parts)
 
@@ -255,8 +251,7 @@ class _Run:
             index, customer_id = args
             gateway = gateway_for_thread[index % len(gateway_for_thread)]
             try:
-                call = functools.partial(gateway.retrieve, "customers", customer_id)
-                return with_retries(call, sleep=self.sleep, what=f"customer {customer_id}")
+                return gateway.retrieve("customers", customer_id)
             except StripeObjectMissing:
                 return None
 

@@ -18,15 +18,12 @@ True
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from stageline.errors import StripeObjectMissing, StripeRefused
 from stageline.stripe_api.client import StripeGateway
-from stageline.sync.locks import with_retries
 
 PREFETCH_THREADS = 4
 
@@ -37,11 +34,8 @@ Fetched = dict[str, Any] | None | StripeRefused
 class ObjectFetcher:
     """A gateway with a per-batch memory of what it fetched (``None``: gone from Stripe)."""
 
-    def __init__(
-        self, gateway: StripeGateway, *, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, gateway: StripeGateway) -> None:
         self._gateway = gateway
-        self._sleep = sleep
         self._fetched: dict[tuple[str, str], Fetched] = {}
 
     @property
@@ -79,11 +73,10 @@ class ObjectFetcher:
                 self._fetched[key] = obj
 
     def _retrieve(self, endpoint: str, object_id: str, expand: list[str]) -> Fetched:
-        call = functools.partial(
-            self._gateway.retrieve, endpoint, object_id, {"expand": expand} if expand else None
-        )
         try:
-            return with_retries(call, sleep=self._sleep, what=f"re-fetch of {object_id}")
+            return self._gateway.retrieve(
+                endpoint, object_id, {"expand": expand} if expand else None
+            )
         except StripeObjectMissing:
             return None  # gone from Stripe: the events' own payloads will do
         except StripeRefused as exc:

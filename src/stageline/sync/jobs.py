@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -23,16 +24,15 @@ from stageline.store.models import StripeConnection
 from stageline.store.workspaces import list_workspaces
 from stageline.sync.catch_up import catch_up_events, load_cursor
 from stageline.sync.gateway import gateways_for, maybe_gateway_for
-from stageline.sync.locks import log
 from stageline.sync.process import InboxResult, process_inbox
 from stageline.sync.sweep import SWEEP_CURSOR, run_sweep
+
+log = logging.getLogger("stageline.sync")
 
 INBOX_EVERY_SECONDS = 2.0
 SWEEP_CHECK_EVERY_SECONDS = 600.0
 SWEEP_EVERY_SECONDS = 86_400
 SWEEP_CONCURRENCY = 2
-CATCH_UP_ATTEMPTS = 3
-"""A catch-up gives up sooner than a backfill: the next one comes within a minute."""
 
 
 def _connections(store: Store) -> list[StripeConnection]:
@@ -82,7 +82,6 @@ def catch_up_all(store: Store, settings: Settings, now: datetime) -> dict[str, s
             connection_id=connection.id,
             gateway=gateway,
             now=now,
-            attempts=CATCH_UP_ATTEMPTS,
         )
         return f"listed {result.listed}, new {result.new}"
 

@@ -23,7 +23,7 @@ key, the workspace waits for the next turn and the connection shows why.
 from __future__ import annotations
 
 import json
-import time
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,7 +60,8 @@ from stageline.sync.inbox import (
     peek_events,
     pending_workspaces,
 )
-from stageline.sync.locks import log
+
+log = logging.getLogger("stageline.sync")
 
 GatewayFor = Callable[[StripeConnection], StripeGateway | None]
 AfterApply = Callable[[StripeEvent], None]
@@ -98,7 +99,6 @@ def process_inbox(
     batch_size: int = BATCH_SIZE,
     max_batches: int | None = None,
     after_apply: AfterApply | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> InboxResult:
     """Apply pending events until none is left (or ``max_batches`` ran); see the module doc."""
     result = InboxResult()
@@ -111,7 +111,7 @@ def process_inbox(
             break
         progressed = False
         for workspace_id in waiting:
-            runner = _BatchRunner(store, workspace_id, now, gateway_for, gateways, sleep)
+            runner = _BatchRunner(store, workspace_id, now, gateway_for, gateways)
             try:
                 try:
                     done = runner.run(batch_size, result, after_apply)
@@ -165,10 +165,9 @@ class _BatchRunner:
         now: datetime,
         gateway_for: GatewayFor,
         gateways: dict[str, StripeGateway | None],
-        sleep: Callable[[float], None],
     ) -> None:
         self.store, self.workspace_id, self.now = store, workspace_id, now
-        self._gateway_for, self._gateways, self._sleep = gateway_for, gateways, sleep
+        self._gateway_for, self._gateways = gateway_for, gateways
 
     def run(self, limit: int, result: InboxResult, after_apply: AfterApply | None) -> int:
         with self.store.session() as session:
@@ -229,7 +228,7 @@ class _BatchRunner:
             wanted = doubtful_objects(
                 [e for e in events if e is not None], _watermarks(session, connection_id, events)
             )
-            fetcher = ObjectFetcher(gateway, sleep=self._sleep)
+            fetcher = ObjectFetcher(gateway)
             try:
                 fetcher.prefetch(wanted)
             except StripeError as exc:

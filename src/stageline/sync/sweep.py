@@ -15,8 +15,8 @@ in the ``sweep`` cursor and shown in the connection's status.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,9 +35,10 @@ from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.backfill import BACKFILL_RESOURCES
 from stageline.sync.catch_up import save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import log
 from stageline.sync.pages import SliceTask, fetch_slices
 from stageline.sync.slices import Slice
+
+log = logging.getLogger("stageline.sync")
 
 SWEEP_CURSOR = "sweep"
 
@@ -90,7 +91,6 @@ def run_sweep(
     connection_id: str,
     gateway: StripeGateway | Sequence[StripeGateway],
     now: datetime,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> SweepResult:
     """List every object type again, repair the mirror, record and return the drift."""
     gateways = [gateway] if isinstance(gateway, StripeGateway) else list(gateway)
@@ -98,7 +98,7 @@ def run_sweep(
     result = SweepResult(drift={r.object_type: _zero() for r in BACKFILL_RESOURCES})
     seen: dict[str, set[str]] = {r.object_type: set() for r in BACKFILL_RESOURCES}
     tasks = [SliceTask(r, 0, Slice(lo=0, hi=started)) for r in BACKFILL_RESOURCES]
-    for task, page in fetch_slices(gateways, tasks, sleep=sleep):
+    for task, page in fetch_slices(gateways, tasks):
         object_type = task.resource.object_type
         seen[object_type].update(str(obj["id"]) for obj in page.objects)
         result.checked += len(page.objects)

@@ -121,6 +121,16 @@ def test_injected_errors_have_the_status_and_retry_hint_asked_for(sandbox_factor
         FaultConfig(error_status=200)
 
 
+def test_injected_errors_can_be_kept_to_some_paths(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    faults = FaultConfig(error_rate=1.0, error_status=400, path_pattern=r"^/v1/customers/[^/]+$")
+    sandbox: SandboxHandle = sandbox_factory(SandboxConfig(rate_limit=None, faults=faults))
+    client = make_client(sandbox.url, retries=0)
+    created = client.v1.customers.create({"email": "kept@x.y"})
+    assert [c.id for c in client.v1.customers.list().data] == [created.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.retrieve(created.id)
+
+
 def test_injected_latency(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
     import time
 

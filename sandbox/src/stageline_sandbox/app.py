@@ -130,7 +130,7 @@ class SandboxApi:
             raise rate_limited("global-rate")
         if self.config.faults.latency_seconds > 0:
             await asyncio.sleep(self.config.faults.latency_seconds)
-        fault = self.faults.request_fault()
+        fault = self.faults.request_fault(request.url.path)
         if fault is not None:
             raise fault
         method = request.method.upper()

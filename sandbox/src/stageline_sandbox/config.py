@@ -47,6 +47,9 @@ class FaultConfig:
     should_retry: bool | None = None
     """``Stripe-Should-Retry`` on every injected error (``true`` or ``false``); ``None`` keeps
     Stripe's habit: ``true`` on a 429, no header on the others."""
+    path_pattern: str | None = None
+    """A regular expression: only requests whose path it finds are faulted (e.g.
+    ``^/v1/customers/[^/]+$`` for retrieving a customer); ``None``: every request."""
     latency_seconds: float = 0.0
     """Delay added before answering every API request."""
     webhook_drop_rate: float = 0.0

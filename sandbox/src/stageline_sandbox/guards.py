@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import threading
 
 from stageline_sandbox.config import FaultConfig, SandboxConfig
@@ -102,8 +103,11 @@ class FaultInjector:
         with self._lock:
             return self._rng.random() < rate
 
-    def request_fault(self) -> StripeApiError | None:
-        """The error to answer this request with instead of running it, if any."""
+    def request_fault(self, path: str = "") -> StripeApiError | None:
+        """The error to answer a request for ``path`` with instead of running it, if any."""
+        pattern = self.faults.path_pattern
+        if pattern is not None and re.search(pattern, path) is None:
+            return None
         if self._draw(self.faults.error_rate):
             fault = injected_error(self.faults.error_status)
         elif self._draw(self.faults.rate_limit_rate):

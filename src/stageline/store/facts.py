@@ -1,5 +1,6 @@
 """Stored account facts, customer matches, the log of fact changes, the MRR ledger and the
-stage history. Every query is scoped by ``workspace_id``.
+stage history. Every query is scoped by ``workspace_id``; the writers here require the
+workspace lock (``store.locks``), as every writer of facts does.
 
 >>> with store.session() as session:  # doctest: +SKIP
 ...     list_movements(session, workspace_id=ws.id, account_id=42)
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from stageline.store.locks import require_workspace_lock
 from stageline.store.models import (
     AccountFacts,
     CustomerMatch,
@@ -61,6 +63,7 @@ def replace_matches(
     """Make the stored matches of one connection equal ``matches``: all of them, or only
     those of ``customer_ids`` (a partial rematch). Unchanged rows are left as they are, so
     ``updated_at`` says since when a match holds."""
+    require_workspace_lock(session, workspace_id=workspace_id, writer="customer matches")
     query = select(CustomerMatch).where(
         CustomerMatch.workspace_id == workspace_id,
         CustomerMatch.connection_id == connection_id,
@@ -176,6 +179,7 @@ def recredit_causes(
     stage transitions of each account in ``causes`` get that account's cause. Returns the
     number of rows updated.
     """
+    require_workspace_lock(session, workspace_id=workspace_id, writer="ledger causes")
     updated = 0
     for model in (FactChange, MrrMovement, StageTransition):
         for account_id, cause in causes.items():

@@ -27,6 +27,7 @@ from stageline.security import SecretBox
 from stageline.store.accounts import AccountRow, upsert_accounts
 from stageline.store.connections import create_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.workspaces import create_workspace
 from stageline.stripe_api import mapping
@@ -100,6 +101,7 @@ def main() -> None:
                 )
         started = time.perf_counter()
         with store.session() as session:
+            lock_workspace(session, workspace_id=workspace.id)
             summary = recompute_facts(session, workspace=workspace, now=now, cause="bench")
         measured = time.perf_counter() - started
         store.dispose()

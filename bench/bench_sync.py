@@ -47,6 +47,7 @@ from stageline.store.workspaces import create_workspace
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BACKFILL_RESOURCES, run_backfill
 from stageline.sync.catch_up import catch_up_events, ensure_events_cursor
+from stageline.sync.gateway import retry_budget
 from stageline.sync.process import process_inbox
 from stageline.sync.receive import receive_webhook
 from stageline_sandbox import SANDBOX_API_KEY, SandboxStore
@@ -101,7 +102,10 @@ def _sandbox(db: Path, latency: float) -> Iterator[str]:
 
 def _gateway(url: str) -> StripeGateway:
     return StripeGateway(
-        api_key=SANDBOX_API_KEY, api_base=url, max_network_retries=2, requests_per_second=100_000
+        api_key=SANDBOX_API_KEY,
+        api_base=url,
+        retry=retry_budget(Settings()),
+        requests_per_second=100_000,
     )
 
 

@@ -111,10 +111,12 @@ def blank_database(backend: str, directory: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(tmp_path: Path, store: Store) -> Settings:
-    """Settings in a temp data dir, pointing at the test store's database."""
+    """Settings in a temp data dir, pointing at the test store's database; Stripe calls are
+    retried within the production budget, only with a shorter first wait."""
     return Settings.load(
         data_dir=tmp_path / "data",
         database_url=store.engine.url.render_as_string(hide_password=False),
+        stripe_retry_first_delay_seconds=0.01,
     )
 
 

@@ -97,6 +97,40 @@ def test_injected_server_errors_are_retried_by_the_sdk(sandbox_factory) -> None:
     assert [c.id for c in client.v1.customers.list().data] == [created.id]
 
 
+def test_injected_errors_have_the_status_and_retry_hint_asked_for(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    def answer(faults: FaultConfig) -> tuple[stripe.StripeError, dict[str, int]]:
+        sandbox: SandboxHandle = sandbox_factory(SandboxConfig(rate_limit=None, faults=faults))
+        with pytest.raises(stripe.StripeError) as caught:
+            make_client(sandbox.url, retries=1).v1.customers.retrieve("cus_1")
+        return caught.value, dict(sandbox.app.state.api.received)
+
+    once = {"GET /v1/customers/cus_1": 1}
+    missing, received = answer(FaultConfig(error_rate=1.0, error_status=404))
+    assert (missing.http_status, missing.code, received) == (404, "resource_missing", once)
+    refused, received = answer(FaultConfig(error_rate=1.0, error_status=400))
+    assert isinstance(refused, stripe.InvalidRequestError)
+    assert (refused.http_status, refused.code, received) == (400, None, once)
+    down, received = answer(FaultConfig(error_rate=1.0, error_status=503))
+    assert (down.http_status, received) == (503, {"GET /v1/customers/cus_1": 2})  # retried
+    told, received = answer(FaultConfig(error_rate=1.0, should_retry=False))
+    assert (told.http_status, received) == (500, once)
+    assert (told.headers or {}).get("Stripe-Should-Retry") == "false"
+    limited, received = answer(FaultConfig(rate_limit_rate=1.0, should_retry=False))
+    assert isinstance(limited, stripe.RateLimitError) and received == once
+    with pytest.raises(ValueError, match="error_status"):
+        FaultConfig(error_status=200)
+
+
+def test_injected_errors_can_be_kept_to_some_paths(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    faults = FaultConfig(error_rate=1.0, error_status=400, path_pattern=r"^/v1/customers/[^/]+$")
+    sandbox: SandboxHandle = sandbox_factory(SandboxConfig(rate_limit=None, faults=faults))
+    client = make_client(sandbox.url, retries=0)
+    created = client.v1.customers.create({"email": "kept@x.y"})
+    assert [c.id for c in client.v1.customers.list().data] == [created.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.retrieve(created.id)
+
+
 def test_injected_latency(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
     import time
 

@@ -33,7 +33,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr = SecretStr("")
     stripe_api_base: str = DEFAULT_STRIPE_API_BASE
-    stripe_max_network_retries: int = 3
+    stripe_retry_attempts: int = Field(default=6, ge=1)
+    """Requests one call to Stripe may make, the first included (``docs/sync.md``, Retries)."""
+    stripe_retry_seconds: float = Field(default=60.0, ge=0)
+    """Time one call may spend: no wait ends later than this after its first request."""
+    stripe_retry_first_delay_seconds: float = Field(default=0.5, ge=0)
+    """The wait before the first retry; each next one doubles (at most 8 s), with jitter."""
     public_url: str = "http://127.0.0.1:8000"
     webhook_max_body_bytes: int = 1024 * 1024
     webhook_tolerance_seconds: int = 300

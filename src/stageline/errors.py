@@ -12,6 +12,8 @@
     ├── AuthenticationFailed   missing or wrong credentials for Stageline itself
     └── StripeError            Stripe (or a Stripe-compatible server) said no or is unreachable
         ├── StripeAuthError        401/403 from Stripe: the key is wrong, revoked or lacks a scope
+        ├── StripeRefused          another 4xx: Stripe refused this request; never retried
+        │   └── StripeObjectMissing   404 resource_missing: Stripe has no such object
         ├── StripeRateLimited      429, retryable
         └── StripeUnavailable      network error or 5xx, retryable
 
@@ -76,6 +78,14 @@ class StripeError(StagelineError):
 
 class StripeAuthError(StripeError):
     pass
+
+
+class StripeRefused(StripeError):
+    """Stripe answered a 4xx other than 401, 403 and 429: asking again gets the same answer."""
+
+
+class StripeObjectMissing(StripeRefused):
+    """A 404 ``resource_missing``: the one answer meaning Stripe has no such object."""
 
 
 class StripeRateLimited(StripeError):

@@ -27,14 +27,14 @@ from stageline.store.connections import (
     set_connection_key,
 )
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.models import StripeConnection, Workspace
 from stageline.store.workspaces import find_workspace
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.backfill import BackfillResult, ProgressCallback, run_backfill
 from stageline.sync.catch_up import ensure_events_cursor
 from stageline.sync.connect import check_key_scopes, identify_account, register_webhook_endpoint
-from stageline.sync.gateway import gateways_for, maybe_gateway_for
-from stageline.sync.locks import lock_workspace
+from stageline.sync.gateway import gateways_for, maybe_gateway_for, retry_budget
 from stageline.sync.status import webhook_url
 
 BACKFILL_CONCURRENCY = 4
@@ -80,7 +80,7 @@ def connect_stripe(
     """
     key_mode(api_key)
     base = (api_base or settings.stripe_api_base).rstrip("/")
-    gateway = StripeGateway(api_key=api_key, api_base=base, max_network_retries=1)
+    gateway = StripeGateway(api_key=api_key, api_base=base, retry=retry_budget(settings))
     account = identify_account(gateway)
     check_key_scopes(gateway)
     box = SecretBox(settings.secret_key.get_secret_value())
@@ -310,6 +310,7 @@ def import_accounts(
     rows = parse_accounts_csv(csv_text, clear_empty=clear_empty)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
+        lock_workspace(session, workspace_id=workspace.id)
         result = account_store.upsert_accounts(session, workspace_id=workspace.id, rows=rows)
         return _refreshed(session, workspace, result, now)
 
@@ -326,6 +327,7 @@ def import_users(
     rows = parse_users_csv(csv_text, clear_empty=clear_empty)
     with store.session() as session:
         workspace = find_workspace(session, ref=workspace_ref)
+        lock_workspace(session, workspace_id=workspace.id)
         result = account_store.upsert_users(session, workspace_id=workspace.id, rows=rows)
         return _refreshed(session, workspace, result, now)
 

@@ -19,6 +19,8 @@ from stageline.config import Settings
 from stageline.errors import StagelineError
 from stageline.facts import recompute_facts
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
+from stageline.store.models import Workspace
 from stageline.store.workspaces import list_workspaces
 
 log = logging.getLogger("stageline.worker")
@@ -27,9 +29,14 @@ Job = Callable[[Store, Settings, datetime], object]
 
 
 def refresh_time_based_facts(store: Store, settings: Settings, now: datetime) -> object:
-    """Facts that move with the clock (days to renewal, cancellations that took effect)."""
+    """Facts that move with the clock (days to renewal, cancellations that took effect): one
+    transaction per workspace, under the workspace lock like every writer of facts."""
     with store.session() as session:
-        for workspace in list_workspaces(session):
+        workspace_ids = [workspace.id for workspace in list_workspaces(session)]
+    for workspace_id in workspace_ids:
+        with store.session() as session:
+            lock_workspace(session, workspace_id=workspace_id)
+            workspace = session.get_one(Workspace, workspace_id)
             recompute_facts(session, workspace=workspace, now=now, cause="scheduled-refresh")
     return None
 

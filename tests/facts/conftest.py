@@ -20,6 +20,7 @@ from stageline.security import SecretBox
 from stageline.store import accounts as account_store
 from stageline.store.connections import create_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import StripeConnection, Workspace
 from stageline.store.workspaces import create_workspace
@@ -141,6 +142,7 @@ class World:
         customer_ids: Collection[str] | None = None,
     ) -> RecomputeSummary:
         with self.store.session() as session:
+            lock_workspace(session, workspace_id=self.workspace_id)
             workspace = session.get_one(Workspace, self.workspace_id)
             return recompute_facts(
                 session, workspace=workspace, now=now, cause=cause, customer_ids=customer_ids

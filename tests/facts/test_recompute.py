@@ -193,12 +193,14 @@ def test_an_untouched_account_is_left_alone_by_a_partial_recompute(world: World)
 
 def test_a_batch_cause_is_credited_to_each_accounts_event(world: World) -> None:
     from stageline.store import facts as fact_store
+    from stageline.store.locks import lock_workspace
 
     world.accounts(("a", "A"), ("b", "B"))
     world.put("customer", customer_json("cus_a", "a"), customer_json("cus_b", "b"))
     world.put("subscription", sub_json("sub_a", "cus_a"), sub_json("sub_b", "cus_b"))
     world.recompute(cause="inbox-batch:evt_9")
     with world.store.session() as session:
+        lock_workspace(session, workspace_id=world.workspace_id)
         ids = account_store.account_ids_by_external_id(session, workspace_id=world.workspace_id)
         updated = fact_store.recredit_causes(
             session,

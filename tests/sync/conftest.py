@@ -22,6 +22,7 @@ from stageline.store.db import Store
 from stageline.store.models import Base
 from stageline.store.workspaces import create_workspace
 from stageline.stripe_api.client import API_VERSION, StripeGateway
+from stageline.sync.gateway import retry_budget
 from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxConfig,
@@ -50,14 +51,18 @@ def seeded_sandbox() -> Iterator[SandboxHandle]:
     handle.stop()
 
 
+TEST_RETRY = {"stripe_retry_first_delay_seconds": 0.01}
+"""Tests retry as production does (same settings, attempts and time budget); only the first
+wait is shorter, so that a storm of 429s and 500s does not slow the suite down."""
+
+
 def sandbox_gateway(url: str) -> StripeGateway:
-    """A gateway to the sandbox that neither paces itself nor sleeps between retries."""
+    """A gateway to the sandbox with the production retry budget, not pacing itself."""
     return StripeGateway(
         api_key=SANDBOX_API_KEY,
         api_base=url,
-        max_network_retries=0,
+        retry=retry_budget(Settings(**TEST_RETRY)),
         requests_per_second=100_000,
-        sleep=lambda _seconds: None,
     )
 
 

@@ -44,7 +44,6 @@ def _backfill(linked: Linked, url: str, workers: int = 1, **kwargs: Any) -> Any:
         connection_id=linked.connection_id,
         gateway=gateways,
         now=NOW,
-        sleep=lambda _s: None,
         **kwargs,
     )
 

@@ -29,6 +29,7 @@ from stageline.errors import StripeError
 from stageline.facts import recompute_facts
 from stageline.operations import connect_stripe, import_accounts
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.models import (
     Account,
     AccountFacts,
@@ -61,10 +62,6 @@ WEBHOOK_FAULTS = {
     "random_seed": 7,
 }
 STORMS = {"error_rate": 0.1, "rate_limit_rate": 0.1, "random_seed": 8}
-
-
-def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 def _at(clock: Clock) -> datetime:
@@ -116,7 +113,6 @@ class ChaosWorker(threading.Thread):
                 connection_id=self.connection_id,
                 gateway=self.gateway,
                 now=_at(self.clock),
-                sleep=_no_sleep,
             )
 
     def apply(self, after_apply: Any = None) -> None:
@@ -125,7 +121,6 @@ class ChaosWorker(threading.Thread):
             now=_at(self.clock),
             gateway_for=lambda _c: self.gateway,
             after_apply=after_apply,
-            sleep=_no_sleep,
         )
 
 
@@ -137,7 +132,6 @@ def _backfill_until_done(store: Store, ids: tuple[str, str], url: str, now: date
             connection_id=ids[1],
             gateway=[sandbox_gateway(url), sandbox_gateway(url)],
             now=now,
-            sleep=_no_sleep,
         )
     )
 
@@ -173,6 +167,7 @@ def _mirror(store: Store, workspace_id: str) -> dict[str, str]:
 
 def _facts(store: Store, workspace_id: str, now: datetime) -> dict[str, tuple[Any, ...]]:
     with store.session() as session:  # computed at the same moment in both workspaces
+        lock_workspace(session, workspace_id=workspace_id)
         recompute_facts(
             session,
             workspace=session.get_one(Workspace, workspace_id),
@@ -264,7 +259,6 @@ class Deployment:
                 connection_id=self.connection_id,
                 gateway=worker.gateway,
                 now=now,
-                sleep=_no_sleep,
             )
         )
         for _turn in range(10):  # a storm defers a batch to the next turn
@@ -279,7 +273,6 @@ class Deployment:
                 connection_id=self.connection_id,
                 gateway=sandbox_gateway(sandbox.stormy_url),
                 now=now,
-                sleep=_no_sleep,
             )
         )
 

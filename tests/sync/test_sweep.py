@@ -13,11 +13,13 @@ from stageline.config import Settings
 from stageline.store.db import Store
 from stageline.store.mirror import load_objects, upsert_objects
 from stageline.store.models import StripeConnection
+from stageline.sync import jobs
 from stageline.sync.backfill import run_backfill
 from stageline.sync.status import connection_status
 from stageline.sync.sweep import run_sweep
 from stageline_sandbox import (
     SANDBOX_API_KEY,
+    FaultConfig,
     SandboxConfig,
     SandboxHandle,
     SandboxStore,
@@ -142,3 +144,44 @@ def test_a_sweep_never_deletes_what_appeared_after_it_began(
     )
     assert result.drift["customer"]["deleted"] == 0
     assert _held(linked, "customer")["cus_fresh"][0] is False
+
+
+def test_a_sweep_marks_deleted_only_what_stripe_confirms_gone(
+    store: Store, settings: Settings
+) -> None:
+    """Not listed is not enough: the sweep asks for each such object, and only a 404
+    ``resource_missing`` (or an object marked deleted) makes it deleted in the mirror."""
+    refusing = FaultConfig(error_rate=1.0, error_status=400, path_pattern=r"^/v1/customers/.")
+    sandbox = run_sandbox_in_thread(
+        SandboxConfig(rate_limit=None, faults=refusing), port=0, store=SandboxStore()
+    )
+    try:
+        linked = link_workspace(store, settings, api_base=sandbox.url)
+        with store.session() as session:  # held from before, listed by Stripe no more
+            connection = session.get_one(StripeConnection, linked.connection_id)
+            connection.last_backfill_at = datetime.now(UTC) - timedelta(days=2)
+            for object_type, ghost in (("customer", "cus_ghost"), ("coupon", "co_ghost")):
+                upsert_objects(
+                    session,
+                    connection=connection,
+                    object_type=object_type,
+                    objects=[{"id": ghost, "object": object_type, "created": SEED_NOW - 99}],
+                    watermark=SEED_NOW,
+                )
+        now = datetime.now(UTC)
+        outcome = jobs.sweep_due(store, settings, now)
+        received = dict(sandbox.app.state.api.received)
+        assert jobs.sweep_due(store, settings, now + timedelta(hours=1)) == {}  # swept today
+    finally:
+        sandbox.stop()
+    assert _held(linked, "coupon")["co_ghost"][0] is True  # 404 resource_missing: gone
+    assert _held(linked, "customer")["cus_ghost"][0] is False  # 400: kept
+    assert received["GET /v1/customers/cus_ghost"] == 1  # asked once, never again
+    assert received["GET /v1/coupons/co_ghost"] == 1
+    assert "cus_ghost" in outcome[linked.connection_id]
+    with store.session() as session:
+        connection = session.get_one(StripeConnection, linked.connection_id)
+        shown = connection_status(session, connection=connection, now=now, public_url="http://x")
+    assert shown["status"] == "failing" and "400" in (shown["last_error"] or "")
+    assert shown["drift"]["counts"]["customer"]["deleted"] == 0
+    assert shown["drift"]["counts"]["coupon"]["deleted"] == 1

@@ -21,6 +21,7 @@ import re
 import secrets
 import string
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ class SandboxApi:
         self.accounts = accounts
         self.limiter = RateLimiter()
         self.faults = FaultInjector(config.faults)
+        self.received: Counter[str] = Counter()
+        """Requests received, refused ones included, by ``"METHOD /path"``."""
         self._routes = _compile(routes)
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -100,6 +103,7 @@ class SandboxApi:
         return None
 
     async def respond(self, request: Request) -> Response:
+        self.received[f"{request.method.upper()} {request.url.path}"] += 1
         request_id = new_request_id()
         try:
             status, body, headers = await self._handle(request, request_id)
@@ -128,7 +132,7 @@ class SandboxApi:
             raise rate_limited("global-rate")
         if self.config.faults.latency_seconds > 0:
             await asyncio.sleep(self.config.faults.latency_seconds)
-        fault = self.faults.request_fault()
+        fault = self.faults.request_fault(request.url.path)
         if fault is not None:
             raise fault
         method = request.method.upper()

@@ -60,9 +60,18 @@ class FaultConfig:
     """
 
     error_rate: float = 0.0
-    """Fraction of API requests answered with a 500 ``api_error``."""
+    """Fraction of API requests answered with an error of status ``error_status``."""
+    error_status: int = 500
+    """The status of those errors: 5xx is an ``api_error``; 4xx an ``invalid_request_error``
+    (a 404 with code ``resource_missing``), each as Stripe words it."""
     rate_limit_rate: float = 0.0
     """Fraction of API requests answered with a 429 ``rate_limit`` error."""
+    should_retry: bool | None = None
+    """``Stripe-Should-Retry`` on every injected error (``true`` or ``false``); ``None`` keeps
+    Stripe's habit: ``true`` on a 429, no header on the others."""
+    path_pattern: str | None = None
+    """A regular expression: only requests whose path it finds are faulted (e.g.
+    ``^/v1/customers/[^/]+$`` for retrieving a customer); ``None``: every request."""
     latency_seconds: float = 0.0
     """Delay added before answering every API request."""
     webhook_drop_rate: float = 0.0
@@ -72,6 +81,10 @@ class FaultConfig:
     webhook_reorder: bool = False
     """Deliver each batch of pending webhooks in shuffled order."""
     random_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 400 <= self.error_status <= 599:
+            raise ValueError(f"error_status must be a 4xx or 5xx status, not {self.error_status}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import threading
 
 from stageline_sandbox.config import FaultConfig, SandboxConfig
@@ -68,6 +69,25 @@ class RateLimiter:
             return True
 
 
+def injected_error(status: int) -> StripeApiError:
+    """An error of ``status`` as Stripe words one, for :class:`FaultInjector`.
+
+    >>> injected_error(404).body()["error"]["code"]
+    'resource_missing'
+    >>> injected_error(503).type
+    'api_error'
+    """
+    if status >= 500:
+        error = api_error("An injected fault: the sandbox pretends to fail.")
+        error.status = status
+        return error
+    if status == 404:
+        return StripeApiError(
+            404, "No such object: an injected fault.", code="resource_missing", param="id"
+        )
+    return StripeApiError(status, "An injected fault: the sandbox refuses this request.")
+
+
 class FaultInjector:
     """Draws, from one seeded generator, which requests and deliveries misbehave."""
 
@@ -82,13 +102,20 @@ class FaultInjector:
         with self._lock:
             return self._rng.random() < rate
 
-    def request_fault(self) -> StripeApiError | None:
-        """The error to answer this request with instead of running it, if any."""
+    def request_fault(self, path: str = "") -> StripeApiError | None:
+        """The error to answer a request for ``path`` with instead of running it, if any."""
+        pattern = self.faults.path_pattern
+        if pattern is not None and re.search(pattern, path) is None:
+            return None
         if self._draw(self.faults.error_rate):
-            return api_error("An injected fault: the sandbox pretends to fail.")
-        if self._draw(self.faults.rate_limit_rate):
-            return rate_limited("global-rate")
-        return None
+            fault = injected_error(self.faults.error_status)
+        elif self._draw(self.faults.rate_limit_rate):
+            fault = rate_limited("global-rate")
+        else:
+            return None
+        if self.faults.should_retry is not None:
+            fault.headers["Stripe-Should-Retry"] = "true" if self.faults.should_retry else "false"
+        return fault
 
     def drop_delivery(self) -> bool:
         return self._draw(self.faults.webhook_drop_rate)

@@ -1,7 +1,9 @@
 """Reading and changing a workspace's settings; every change re-evaluates every account.
 
 The CLI (``stageline settings ...``) and the REST API (``/api/v1/settings/...``) both call
-these, so they answer with the same JSON.
+these, so they answer with the same JSON. A change takes the workspace lock before it reads
+the settings it changes, so concurrent changes apply one after the other and their
+recomputes never interleave with another writer of facts.
 
 >>> with store.session() as session:  # doctest: +SKIP
 ...     set_stage_rules(session, workspace=ws, rules=None, now=now)  # back to the default
@@ -34,6 +36,7 @@ from stageline.facts.sources import ValueSource
 from stageline.store import accounts as account_store
 from stageline.store import facts as fact_store
 from stageline.store.connections import get_connection, list_connections, only_connection
+from stageline.store.locks import lock_workspace
 from stageline.store.models import Workspace
 
 __all__ = [
@@ -109,6 +112,7 @@ def set_matching(
     now: datetime,
 ) -> dict[str, Any]:
     """Set (``None``: back to the default) one connection's matching, then rematch all."""
+    lock_workspace(session, workspace_id=workspace.id)
     connection = (
         get_connection(session, workspace_id=workspace.id, connection_id=connection_id)
         if connection_id
@@ -168,6 +172,7 @@ def set_mrr(
 ) -> dict[str, Any]:
     """Apply ``change``, then recompute every account. A new reporting currency without new
     rates drops the old rates (they were to the old currency), and the answer says so."""
+    lock_workspace(session, workspace_id=workspace.id)
     settings = _settings(workspace)
     notes: list[str] = []
     unknown = sorted(set(change.switches or {}) - set(POLICY_SWITCHES))
@@ -258,6 +263,7 @@ def set_stage_rules(
 ) -> dict[str, Any]:
     """Save ``rules`` (``None``: the default) and re-evaluate every account; the answer has
     the preview of what moved and what the recompute did."""
+    lock_workspace(session, workspace_id=workspace.id)
     settings = _settings(workspace)
     chosen = rules if rules is not None else WorkspaceSettings().stage_rules
     preview = preview_stage_rules(session, workspace=workspace, rules=chosen)

@@ -8,7 +8,8 @@
 Each change is one revision of the account's facts: every row it writes carries the
 revision, and a revision is written once (``store.facts.flush_changes``), so two recomputes
 racing from the same facts cannot both log their change. Re-applying the same facts writes
-nothing.
+nothing. Writing requires the workspace lock
+(``store.locks.lock_workspace``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from stageline.domain.movements import Movement, classify_movement
 from stageline.domain.stage_history import StageTransition, stage_transition
+from stageline.store.locks import require_workspace_lock
 from stageline.store.models import FactChange, MrrMovement
 from stageline.store.models import StageTransition as StageTransitionRow
 
@@ -82,6 +84,7 @@ def record_changes(
     revision first. ``movement_cause``, when given, is the MRR movements'
     cause instead of ``cause``.
     """
+    require_workspace_lock(session, workspace_id=workspace_id, writer=f"ledger ({cause})")
     cause = cause[:200]
     movement_cause = (movement_cause or cause)[:200]
     before = old.logged() if old is not None else _NOTHING

@@ -5,7 +5,12 @@ accounts some customers affect: pass ``customer_ids`` (e.g. the customer of a St
 The domain does the thinking; ``facts.compute`` applies the settings; ``facts.ledger`` writes
 the change log, the MRR ledger and the stage history.
 
+The caller holds the workspace lock (``store.locks.lock_workspace``, taken first in the same
+transaction); without it ``recompute_facts`` raises ``WorkspaceNotLocked`` before reading
+anything, since two unlocked recomputes of one account would both log the same change.
+
 >>> with store.session() as session:  # doctest: +SKIP
+...     lock_workspace(session, workspace_id=ws.id)
 ...     recompute_facts(session, workspace=ws, now=datetime.now(UTC), cause="backfill")
 ...     recompute_facts(session, workspace=ws, now=now, cause="evt_1", customer_ids=["cus_1"])
 """
@@ -25,6 +30,7 @@ from stageline.facts.loading import Billing, load_billing
 from stageline.facts.rematch import MatchOutcome, rematch
 from stageline.facts.settings import WorkspaceSettings
 from stageline.store import facts as fact_store
+from stageline.store.locks import require_workspace_lock
 from stageline.store.models import Account, AccountFacts, Workspace
 
 __all__ = ["RecomputeSummary", "recompute_facts"]
@@ -58,12 +64,14 @@ def recompute_facts(
     """Rematch customers and refresh the facts of the accounts they belong to.
 
     With ``customer_ids=None`` every customer and every account of ``workspace``; otherwise
-    only those customers, and the accounts they belonged to or now belong to.
+    only those customers, and the accounts they belonged to or now belong to. The session's
+    transaction must hold the workspace lock.
 
     ``clock_cause`` is for callers that change only our own accounts and users (imports): the
     MRR movements of an account whose matched customers stay the same are then recorded with
     ``clock_cause``, since only the clock can have moved its Stripe MRR.
     """
+    require_workspace_lock(session, workspace_id=workspace.id, writer=f"recompute ({cause})")
     settings = WorkspaceSettings.from_json(workspace.settings or {})
     if customer_ids is None:
         billing = load_billing(session, workspace_id=workspace.id)

@@ -156,3 +156,12 @@ def only_connection(session: Session, *, workspace_id: str) -> StripeConnection:
             hint="name one with --connection: " + ", ".join(c.id for c in connections),
         )
     return connections[0]
+
+
+def record_connection_error(session: Session, *, connection_id: str, error: str | None) -> None:
+    """Mark a connection ``failing`` with ``error`` (shown by ``connections show``), or
+    ``connected`` again with ``error=None``."""
+    connection = session.get(StripeConnection, connection_id)
+    if connection is not None:
+        connection.status = "failing" if error else "connected"
+        connection.last_error = error[:2000] if error else None

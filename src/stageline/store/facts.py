@@ -1,5 +1,6 @@
 """Stored account facts, customer matches, the log of fact changes, the MRR ledger and the
-stage history. Every query is scoped by ``workspace_id``.
+stage history. Every query is scoped by ``workspace_id``; the writers here require the
+workspace lock (``store.locks``), as every writer of facts does.
 
 Each change of an account's facts has a revision (``account_facts.revision`` counts them);
 :func:`flush_changes` writes a revision's rows once, whoever else tries.
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from stageline.errors import ConcurrentChange
+from stageline.store.locks import require_workspace_lock
 from stageline.store.models import (
     AccountFacts,
     CustomerMatch,
@@ -66,6 +68,7 @@ def replace_matches(
     """Make the stored matches of one connection equal ``matches``: all of them, or only
     those of ``customer_ids`` (a partial rematch). Unchanged rows are left as they are, so
     ``updated_at`` says since when a match holds."""
+    require_workspace_lock(session, workspace_id=workspace_id, writer="customer matches")
     query = select(CustomerMatch).where(
         CustomerMatch.workspace_id == workspace_id,
         CustomerMatch.connection_id == connection_id,
@@ -181,6 +184,7 @@ def recredit_causes(
     stage transitions of each account in ``causes`` get that account's cause. Returns the
     number of rows updated.
     """
+    require_workspace_lock(session, workspace_id=workspace_id, writer="ledger causes")
     updated = 0
     for model in (FactChange, MrrMovement, StageTransition):
         for account_id, cause in causes.items():

@@ -1,15 +1,21 @@
-"""A small gateway over the official ``stripe`` SDK: pinned version, paging, backoff, errors.
+"""A small gateway over the official ``stripe`` SDK: pinned version, paging, pacing, retries
+(the only ones Stageline makes, under a :class:`~stageline.stripe_api.retries.RetryBudget`)
+and error translation.
 
->>> gateway = StripeGateway(api_key="sk_test_...", api_base="http://127.0.0.1:12111")
+>>> budget = RetryBudget(attempts=6, seconds=60.0, first_delay=0.5)
+>>> gateway = StripeGateway(api_key="sk_test_...", api_base="http://127.0.0.1:12111",
+...                         retry=budget)
 >>> for page in gateway.iter_pages("customers"):  # doctest: +SKIP
 ...     print(len(page.objects), page.last_id)
 """
 
 from __future__ import annotations
 
-import random
+import contextlib
+import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +23,16 @@ from typing import Any
 import stripe
 
 from stageline.errors import (
-    InvalidInput,
     StripeAuthError,
     StripeError,
+    StripeObjectMissing,
     StripeRateLimited,
+    StripeRefused,
     StripeUnavailable,
 )
+from stageline.stripe_api.retries import RetryBudget, should_retry
+
+log = logging.getLogger("stageline.stripe")
 
 API_VERSION: str = stripe.api_version
 PAGE_SIZE = 100
@@ -73,27 +83,27 @@ class TokenBucket:
 
 
 class StripeGateway:
-    """Everything Stageline asks of Stripe, through the official SDK."""
+    """Everything Stageline asks of Stripe, through the official SDK (its retries off: the
+    gateway retries each call itself, within ``retry``)."""
 
     def __init__(
         self,
         *,
         api_key: str,
+        retry: RetryBudget,
         api_base: str = "https://api.stripe.com",
-        max_network_retries: int = 3,
-        rate_limit_retries: int = 6,
         requests_per_second: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api_base = api_base.rstrip("/")
         self.livemode = api_key.startswith(("sk_live_", "rk_live_"))
         self._client = stripe.StripeClient(
-            api_key,
-            base_addresses={"api": self.api_base},
-            max_network_retries=max_network_retries,
+            api_key, base_addresses={"api": self.api_base}, max_network_retries=0
         )
-        self._rate_limit_retries = rate_limit_retries
+        self.retry = retry
         self._sleep = sleep
+        self._clock = clock
         rps = requests_per_second or (100.0 if self.livemode else 25.0)
         self._bucket = TokenBucket(rps, sleep=sleep)
 
@@ -150,11 +160,8 @@ class StripeGateway:
 
     def delete_webhook_endpoint(self, endpoint_id: str) -> None:
         """Delete one of our endpoints; one already gone counts as deleted."""
-        try:
+        with contextlib.suppress(StripeObjectMissing):
             self._call(lambda: self._client.v1.webhook_endpoints.delete(endpoint_id))
-        except InvalidInput as exc:
-            if "No such webhook endpoint" not in exc.message:
-                raise
 
     def check_access(self) -> None:
         """A real, cheap call proving the key works: raises ``StripeAuthError`` if not."""
@@ -163,48 +170,63 @@ class StripeGateway:
     # -- writes ------------------------------------------------------------------------------
 
     def create_webhook_endpoint(self, *, url: str, events: list[str]) -> dict[str, Any]:
-        """Create our endpoint on Stripe, pinned to the SDK's API version."""
-        endpoint = self._call(
-            lambda: self._client.v1.webhook_endpoints.create(
-                {
-                    "url": url,
-                    "enabled_events": events,
-                    "api_version": API_VERSION,
-                    "description": "Stageline",
-                }
-            )
-        )
+        """Create our endpoint on Stripe, pinned to the SDK's API version; every retry sends
+        the same idempotency key, so a retried request never creates a second endpoint."""
+        params: dict[str, Any] = {
+            "url": url,
+            "enabled_events": events,
+            "api_version": API_VERSION,
+            "description": "Stageline",
+        }
+        options: dict[str, Any] = {"idempotency_key": f"stageline-{uuid.uuid4()}"}
+        endpoint = self._call(lambda: self._client.v1.webhook_endpoints.create(params, options))
         result: dict[str, Any] = endpoint.to_dict(for_json=True)
         return result
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def _call(self, request: Callable[[], Any]) -> Any:
+        """Run ``request``, retrying what :func:`should_retry` allows within the budget; the
+        last failure is translated into Stageline's error tree, saying how often it was tried."""
+        started = self._clock()
         attempt = 0
         while True:
+            attempt += 1
             self._bucket.take()
             try:
                 return request()
-            except stripe.RateLimitError as exc:
-                attempt += 1
-                if attempt > self._rate_limit_retries:
-                    raise StripeRateLimited(
-                        f"Stripe kept rate-limiting after {attempt} attempts",
-                        hint="lower concurrency or try again in a minute",
-                    ) from exc
-                self._sleep(backoff_delay(attempt))
             except stripe.StripeError as exc:
-                raise translate_stripe_error(exc, self.api_base) from exc
+                spent = self._clock() - started
+                delay = self.retry.delay(attempt)
+                if (
+                    attempt >= self.retry.attempts
+                    or not should_retry(exc)
+                    or spent + delay > self.retry.seconds
+                ):
+                    tried = f" ({attempt} attempts in {spent:.1f} s)" if attempt > 1 else ""
+                    raise translate_stripe_error(exc, self.api_base, tried=tried) from exc
+                log.info(
+                    "Stripe at %s answered %s; retry %d in %.2f s",
+                    self.api_base,
+                    getattr(exc, "http_status", None) or type(exc).__name__,
+                    attempt,
+                    delay,
+                )
+                self._sleep(delay)
 
 
-def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
-    """Exponential backoff with full jitter: ``attempt`` 1 → up to 0.5 s, 2 → 1 s, …"""
-    return random.uniform(base / 2, min(cap, base * 2 ** (attempt - 1)))
+def translate_stripe_error(
+    exc: stripe.StripeError, api_base: str, *, tried: str = ""
+) -> StripeError:
+    """Map an SDK error onto Stageline's error tree, with a hint the user can act on.
 
-
-def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeError | InvalidInput:
-    """Map an SDK error onto Stageline's error tree, with a hint the user can act on."""
+    Only a 404 ``resource_missing`` becomes ``StripeObjectMissing`` (the object is gone);
+    any other 4xx is ``StripeRefused``, an error to show, never a sign of deletion.
+    ``tried`` (how often the call was tried) ends the message.
+    """
     message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
+    message += tried
+    status = getattr(exc, "http_status", None) or 0
     if isinstance(exc, stripe.AuthenticationError):
         return StripeAuthError(
             f"Stripe rejected the API key: {message}",
@@ -221,9 +243,17 @@ def translate_stripe_error(exc: stripe.StripeError, api_base: str) -> StripeErro
             f"cannot reach Stripe at {api_base}: {message}",
             hint="check --api-base and the network, or start `stageline sandbox serve`",
         )
-    if isinstance(exc, stripe.InvalidRequestError):
-        return InvalidInput(f"Stripe refused the request: {message}")
-    status = getattr(exc, "http_status", None) or 0
+    if isinstance(exc, stripe.RateLimitError):
+        return StripeRateLimited(
+            f"Stripe rate-limited the request: {message}",
+            hint="lower the concurrency or try again in a minute",
+        )
+    if status == 404 and getattr(exc, "code", None) == "resource_missing":
+        return StripeObjectMissing(f"Stripe has no such object: {message}")
+    if 400 <= status < 500:
+        code = getattr(exc, "code", None)
+        detail = f"{status} {code}" if code else str(status)
+        return StripeRefused(f"Stripe refused the request ({detail}): {message}")
     if status >= 500:
         return StripeUnavailable(f"Stripe answered {status}: {message}", hint="retry later")
     return StripeError(f"Stripe error: {message}")

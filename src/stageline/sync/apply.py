@@ -8,6 +8,10 @@ our pinned version) instead of guessing; without an API key the payload is read 
 in either shape. A late update never revives a canceled
 subscription (the mirror refuses it), and a partial payload never nulls known fields.
 
+When Stripe refuses a re-fetch (``StripeRefused``: a 4xx that does not say the object is
+gone), an event with a payload is applied as received; one that only names its object
+(``customer.discount.*``) cannot be, and the refusal propagates to the caller.
+
 >>> applied = apply_event(session, connection=conn, event=event, refetch=None)  # doctest: +SKIP
 >>> applied.status, applied.changed  # doctest: +SKIP
 ('applied', True)
@@ -22,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stageline.errors import StripeRefused
 from stageline.store.mirror import customer_of, upsert_objects
 from stageline.store.models import StripeConnection, StripeObject
 from stageline.sync.events import (
@@ -41,7 +46,7 @@ class Refetcher(Protocol):
     """Fetches current objects from Stripe (``None``: Stripe no longer has it)."""
 
     def fetch(self, endpoint: str, object_id: str, expand: list[str]) -> dict[str, Any] | None:
-        """The object as Stripe holds it now."""
+        """The object as Stripe holds it now; raises ``StripeRefused`` if Stripe refuses."""
 
     def holds(self, endpoint: str, object_id: str) -> bool:
         """Whether the object was already fetched for the events being applied."""
@@ -129,7 +134,10 @@ def _incoming(
     tie = held is not None and created == held.watermark and not _adds_nothing(held.data, obj)
     doubt = tie or legacy or bool(expansion_needed(object_type, obj))
     if refetch is not None and (doubt or refetch.holds(endpoint, object_id)):
-        fetched = refetch.fetch(endpoint, object_id, expand)
+        try:
+            fetched = refetch.fetch(endpoint, object_id, expand)
+        except StripeRefused:
+            return obj, "re-fetch refused: applied as received"
         if fetched is not None:
             return normalize(object_type, fetched), "refetched"
     return obj, "tie applied as received" if tie else ""

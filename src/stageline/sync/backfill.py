@@ -19,7 +19,7 @@ subscription (``status=all``) and invoice; resumable, concurrent and rate-limit 
 
 from __future__ import annotations
 
-import functools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,19 +30,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stageline.errors import InvalidInput
+from stageline.errors import StripeObjectMissing
 from stageline.facts import recompute_facts
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import StripeObject, Workspace
 from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.catch_up import ensure_events_cursor, load_cursor, save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import lock_workspace, log, with_retries
 from stageline.sync.pages import Resource, SliceTask, fetch_slices
 from stageline.sync.progress import BackfillProgress, ProgressTracker
 from stageline.sync.slices import Slice, plan_slices
+
+log = logging.getLogger("stageline.sync")
 
 BACKFILL_RESOURCES: tuple[Resource, ...] = (
     Resource("product", "products"),
@@ -87,7 +89,6 @@ def run_backfill(
     gateway: StripeGateway | Sequence[StripeGateway],
     now: datetime,
     on_progress: ProgressCallback | None = None,
-    sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> BackfillResult:
     """Fetch everything (one thread per gateway), resuming from the checkpoint; see above."""
@@ -95,11 +96,11 @@ def run_backfill(
     began = clock()
     result = BackfillResult()
     state = _start(store, workspace_id, connection_id, now, result)
-    run = _Run(store, workspace_id, connection_id, gateways, state, result, sleep, now)
+    run = _Run(store, workspace_id, connection_id, gateways, state, result, now)
     run.plan()
     tracker = ProgressTracker(clock=clock)
     tasks = run.pending_tasks(tracker)
-    for task, page in fetch_slices(gateways, tasks, sleep=sleep):
+    for task, page in fetch_slices(gateways, tasks):
         piece = run.write_page(task, page)
         if on_progress is not None:
             oldest = int(page.objects[-1]["created"]) if page.objects else None
@@ -145,11 +146,10 @@ class _Run:
         gateways: list[StripeGateway],
         state: dict[str, Any],
         result: BackfillResult,
-        sleep: Callable[[float], None],
         now: datetime,
     ) -> None:
         self.store, self.workspace_id, self.connection_id = store, workspace_id, connection_id
-        self.gateways, self.state, self.result, self.sleep = gateways, state, result, sleep
+        self.gateways, self.state, self.result = gateways, state, result
         self.watermark = int(state["started_at"])
         self.now = now
 
@@ -167,10 +167,7 @@ class _Run:
             filters = {k: v for k, v in resource.params.items() if k != "expand"}
 
             def probe(params: dict[str, Any]) -> Page:
-                call = functools.partial(
-                    gateway.list_page, resource.endpoint, {**filters, **params}
-                )
-                return with_retries(call, sleep=self.sleep, what=f"{resource.endpoint} probe")
+                return gateway.list_page(resource.endpoint, {**filters, **params})
 
             return plan_slices(probe, upper=self.watermark, parts=parts)
 
@@ -254,9 +251,8 @@ class _Run:
             index, customer_id = args
             gateway = gateway_for_thread[index % len(gateway_for_thread)]
             try:
-                call = functools.partial(gateway.retrieve, "customers", customer_id)
-                return with_retries(call, sleep=self.sleep, what=f"customer {customer_id}")
-            except InvalidInput:
+                return gateway.retrieve("customers", customer_id)
+            except StripeObjectMissing:
                 return None
 
         with ThreadPoolExecutor(max_workers=len(self.gateways)) as pool:

@@ -16,11 +16,8 @@ when the last complete catch-up nears that age, and says so plainly once it is p
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +30,6 @@ from stageline.store.db import Store
 from stageline.store.models import StripeConnection, SyncCursor
 from stageline.stripe_api.client import StripeGateway
 from stageline.sync.inbox import record_events
-from stageline.sync.locks import with_retries
 
 log = logging.getLogger("stageline.sync")
 
@@ -128,8 +124,6 @@ def catch_up_events(
     connection_id: str,
     gateway: StripeGateway,
     now: datetime,
-    sleep: Callable[[float], None] = time.sleep,
-    attempts: int = 5,
 ) -> CatchUpResult:
     """List every event created since the cursor into the inbox, then move the cursor."""
     with store.session() as session:
@@ -146,12 +140,7 @@ def catch_up_events(
     after: str | None = None
     params: dict[str, Any] = {"created": {"gte": since}}
     while True:
-        page = with_retries(
-            functools.partial(gateway.list_page, "events", params, starting_after=after),
-            sleep=sleep,
-            attempts=attempts,
-            what="events list",
-        )
+        page = gateway.list_page("events", params, starting_after=after)
         events = [e for e in page.objects if isinstance(e.get("id"), str) and "created" in e]
         if events:
             with store.session() as session:

@@ -5,6 +5,11 @@ fetched before the batch takes the workspace lock, so no HTTP call happens while
 wait. Within a batch an object is fetched at most once; the copy is newer than every event of
 the batch (the events were received before it was fetched), so it serves them all.
 
+Stripe's answer decides what a fetch returns: the object (perhaps marked ``deleted``), or
+``None`` when it answers 404 ``resource_missing`` (the only "gone"). Any other refusal (a
+400, a 404 for an unknown URL...) is kept and raised as ``StripeRefused`` to whoever asks for
+that object, without asking Stripe again; :attr:`ObjectFetcher.refusals` lists them.
+
 >>> fetcher = ObjectFetcher(gateway)  # doctest: +SKIP
 >>> fetcher.prefetch({("subscriptions", "sub_1"): ["discounts"]})  # doctest: +SKIP
 >>> fetcher.holds("subscriptions", "sub_1")  # doctest: +SKIP
@@ -13,44 +18,52 @@ True
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from stageline.errors import InvalidInput
+from stageline.errors import StripeObjectMissing, StripeRefused
 from stageline.stripe_api.client import StripeGateway
-from stageline.sync.locks import with_retries
 
 PREFETCH_THREADS = 4
+
+
+Fetched = dict[str, Any] | None | StripeRefused
 
 
 class ObjectFetcher:
     """A gateway with a per-batch memory of what it fetched (``None``: gone from Stripe)."""
 
-    def __init__(
-        self, gateway: StripeGateway, *, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, gateway: StripeGateway) -> None:
         self._gateway = gateway
-        self._sleep = sleep
-        self._fetched: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._fetched: dict[tuple[str, str], Fetched] = {}
 
     @property
     def fetched(self) -> int:
         return len(self._fetched)
 
+    @property
+    def refusals(self) -> list[StripeRefused]:
+        """Every refusal Stripe answered, in the order asked."""
+        return [found for found in self._fetched.values() if isinstance(found, StripeRefused)]
+
     def holds(self, endpoint: str, object_id: str) -> bool:
-        return (endpoint, object_id) in self._fetched
+        """Whether the object was fetched, or found gone, for this batch (not refused)."""
+        key = (endpoint, object_id)
+        return key in self._fetched and not isinstance(self._fetched[key], StripeRefused)
 
     def fetch(self, endpoint: str, object_id: str, expand: list[str]) -> dict[str, Any] | None:
+        """The object, ``None`` when Stripe has no such object; ``StripeRefused`` otherwise."""
         key = (endpoint, object_id)
         if key not in self._fetched:
             self._fetched[key] = self._retrieve(endpoint, object_id, expand)
-        return self._fetched[key]
+        found = self._fetched[key]
+        if isinstance(found, StripeRefused):
+            raise found
+        return found
 
     def prefetch(self, wanted: Mapping[tuple[str, str], list[str]]) -> None:
-        """Fetch every ``(endpoint, id) -> expand`` not held yet, a few at a time."""
+        """Fetch every ``(endpoint, id) -> expand`` not asked yet, a few at a time."""
         missing = [key for key in wanted if key not in self._fetched]
         if not missing:
             return
@@ -59,11 +72,12 @@ class ObjectFetcher:
             for key, obj in zip(missing, found, strict=True):
                 self._fetched[key] = obj
 
-    def _retrieve(self, endpoint: str, object_id: str, expand: list[str]) -> dict[str, Any] | None:
-        call = functools.partial(
-            self._gateway.retrieve, endpoint, object_id, {"expand": expand} if expand else None
-        )
+    def _retrieve(self, endpoint: str, object_id: str, expand: list[str]) -> Fetched:
         try:
-            return with_retries(call, sleep=self._sleep, what=f"re-fetch of {object_id}")
-        except InvalidInput:
-            return None  # gone from Stripe (404): the events' own payloads will do
+            return self._gateway.retrieve(
+                endpoint, object_id, {"expand": expand} if expand else None
+            )
+        except StripeObjectMissing:
+            return None  # gone from Stripe: the events' own payloads will do
+        except StripeRefused as exc:
+            return StripeRefused(f"re-fetch of {object_id}: {exc.one_line()}")

@@ -15,6 +15,7 @@ from stageline.errors import ConfigError
 from stageline.security import SecretBox
 from stageline.store.models import StripeConnection
 from stageline.stripe_api.client import StripeGateway
+from stageline.stripe_api.retries import RetryBudget
 
 TEST_MODE_RATE = 25.0
 LIVE_MODE_RATE = 100.0
@@ -34,8 +35,17 @@ def gateway_for(
     return StripeGateway(
         api_key=box.decrypt(connection.api_key_ciphertext),
         api_base=connection.api_base,
-        max_network_retries=settings.stripe_max_network_retries,
+        retry=retry_budget(settings),
         requests_per_second=requests_per_second,
+    )
+
+
+def retry_budget(settings: Settings) -> RetryBudget:
+    """The retry budget of every call to Stripe, from the ``stripe_retry_*`` settings."""
+    return RetryBudget(
+        attempts=settings.stripe_retry_attempts,
+        seconds=settings.stripe_retry_seconds,
+        first_delay=settings.stripe_retry_first_delay_seconds,
     )
 
 

@@ -12,27 +12,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from stageline.config import Settings
 from stageline.errors import StagelineError
-from stageline.store.connections import list_connections
+from stageline.store.connections import list_connections, record_connection_error
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection
 from stageline.store.workspaces import list_workspaces
 from stageline.sync.catch_up import catch_up_events, load_cursor
 from stageline.sync.gateway import gateways_for, maybe_gateway_for
-from stageline.sync.locks import log
 from stageline.sync.process import InboxResult, process_inbox
 from stageline.sync.sweep import SWEEP_CURSOR, run_sweep
+
+log = logging.getLogger("stageline.sync")
 
 INBOX_EVERY_SECONDS = 2.0
 SWEEP_CHECK_EVERY_SECONDS = 600.0
 SWEEP_EVERY_SECONDS = 86_400
 SWEEP_CONCURRENCY = 2
-CATCH_UP_ATTEMPTS = 3
-"""A catch-up gives up sooner than a backfill: the next one comes within a minute."""
 
 
 def _connections(store: Store) -> list[StripeConnection]:
@@ -66,10 +66,7 @@ def _run_for_each(
 
 def _mark(store: Store, connection_id: str, *, error: str | None) -> None:
     with store.session() as session:
-        connection = session.get(StripeConnection, connection_id)
-        if connection is not None:
-            connection.status = "failing" if error else "connected"
-            connection.last_error = error
+        record_connection_error(session, connection_id=connection_id, error=error)
 
 
 def catch_up_all(store: Store, settings: Settings, now: datetime) -> dict[str, str]:
@@ -85,7 +82,6 @@ def catch_up_all(store: Store, settings: Settings, now: datetime) -> dict[str, s
             connection_id=connection.id,
             gateway=gateway,
             now=now,
-            attempts=CATCH_UP_ATTEMPTS,
         )
         return f"listed {result.listed}, new {result.new}"
 

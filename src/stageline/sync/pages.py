@@ -12,17 +12,14 @@ its current request.
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from stageline.stripe_api.client import Page, StripeGateway
-from stageline.sync.locks import with_retries
 from stageline.sync.slices import Slice
 
 
@@ -48,8 +45,6 @@ _END = object()
 def fetch_slices(
     gateways: Sequence[StripeGateway],
     tasks: Sequence[SliceTask],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[tuple[SliceTask, Page]]:
     """Yield ``(task, page)`` as pages arrive; each slice's pages come in order."""
     if not tasks:
@@ -74,10 +69,7 @@ def fetch_slices(
             after = task.slice.after
             params = {**task.resource.params, **task.slice.params()}
             while not stop.is_set():
-                call = functools.partial(
-                    gateway.list_page, task.resource.endpoint, params, starting_after=after
-                )
-                page = with_retries(call, sleep=sleep, what=f"{task.resource.endpoint} page")
+                page = gateway.list_page(task.resource.endpoint, params, starting_after=after)
                 send(("page", task, page))
                 if not page.has_more or page.last_id is None:
                     break

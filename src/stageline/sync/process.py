@@ -8,7 +8,11 @@ batch holds several events, each change is credited to the latest event that tou
 the account's customers.
 
 A batch that fails for a reason other than Stripe being unavailable is replayed one event at a
-time; an event that keeps failing is parked as ``failed`` and the rest goes on.
+time; an event that keeps failing is parked as ``failed`` and the rest goes on. When Stripe
+refuses a re-fetch (a 4xx other than 404 ``resource_missing``), the refusal becomes the
+connection's last error, an event that cannot be applied without that object is parked as
+``failed`` with it, and nothing asks Stripe again; if Stripe is unreachable or rejects the
+key, the workspace waits for the next turn and the connection shows why.
 
 >>> result = process_inbox(store, now=datetime.now(UTC),  # doctest: +SKIP
 ...                        gateway_for=lambda connection: gateway)
@@ -19,7 +23,7 @@ time; an event that keeps failing is parked as ``failed`` and the rest goes on.
 from __future__ import annotations
 
 import json
-import time
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,11 +32,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stageline.errors import StripeError
+from stageline.errors import StripeError, StripeRefused
 from stageline.facts import recompute_facts
-from stageline.store.connections import list_connections
+from stageline.store.connections import list_connections, record_connection_error
 from stageline.store.db import Store
 from stageline.store.facts import recredit_causes
+from stageline.store.locks import lock_workspace
 from stageline.store.models import (
     AccountFacts,
     FactChange,
@@ -48,13 +53,15 @@ from stageline.sync.events import FACT_OBJECT_TYPES, UnreadableObject, plan_for,
 from stageline.sync.fetcher import ObjectFetcher
 from stageline.sync.inbox import (
     APPLIED,
+    FAILED,
     UNREADABLE,
     claim_events,
     note_failure,
     peek_events,
     pending_workspaces,
 )
-from stageline.sync.locks import lock_workspace, log
+
+log = logging.getLogger("stageline.sync")
 
 GatewayFor = Callable[[StripeConnection], StripeGateway | None]
 AfterApply = Callable[[StripeEvent], None]
@@ -78,6 +85,8 @@ class InboxResult:
 
     def count(self, applied: Applied) -> None:
         self.statuses[applied.status] = self.statuses.get(applied.status, 0) + 1
+        if applied.status == FAILED:
+            self.failed += 1
         if applied.note:
             self.notes[applied.note] = self.notes.get(applied.note, 0) + 1
 
@@ -90,7 +99,6 @@ def process_inbox(
     batch_size: int = BATCH_SIZE,
     max_batches: int | None = None,
     after_apply: AfterApply | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> InboxResult:
     """Apply pending events until none is left (or ``max_batches`` ran); see the module doc."""
     result = InboxResult()
@@ -103,7 +111,7 @@ def process_inbox(
             break
         progressed = False
         for workspace_id in waiting:
-            runner = _BatchRunner(store, workspace_id, now, gateway_for, gateways, sleep)
+            runner = _BatchRunner(store, workspace_id, now, gateway_for, gateways)
             try:
                 try:
                     done = runner.run(batch_size, result, after_apply)
@@ -157,10 +165,9 @@ class _BatchRunner:
         now: datetime,
         gateway_for: GatewayFor,
         gateways: dict[str, StripeGateway | None],
-        sleep: Callable[[float], None],
     ) -> None:
         self.store, self.workspace_id, self.now = store, workspace_id, now
-        self._gateway_for, self._gateways, self._sleep = gateway_for, gateways, sleep
+        self._gateway_for, self._gateways = gateway_for, gateways
 
     def run(self, limit: int, result: InboxResult, after_apply: AfterApply | None) -> int:
         with self.store.session() as session:
@@ -186,7 +193,7 @@ class _BatchRunner:
                 covered = _covered(index, row, parsed[index], last_of, fetcher)
                 applied = covered or self._apply(session, connection, row, fetcher)
                 row.status, row.error = applied.status, None
-                if applied.status == UNREADABLE:
+                if applied.status in (UNREADABLE, FAILED):
                     row.error = applied.note
                 row.attempts += 1
                 row.applied_at = self.now
@@ -195,6 +202,10 @@ class _BatchRunner:
                 if after_apply is not None:
                     after_apply(row)
             self._refresh_facts(session, touched)
+            for connection_id, fetcher in fetchers.items():
+                if fetcher.refusals:
+                    error = fetcher.refusals[-1].one_line()
+                    record_connection_error(session, connection_id=connection_id, error=error)
         for _event_id, applied in touched:
             result.count(applied)
         return len(events)
@@ -217,8 +228,14 @@ class _BatchRunner:
             wanted = doubtful_objects(
                 [e for e in events if e is not None], _watermarks(session, connection_id, events)
             )
-            fetcher = ObjectFetcher(gateway, sleep=self._sleep)
-            fetcher.prefetch(wanted)
+            fetcher = ObjectFetcher(gateway)
+            try:
+                fetcher.prefetch(wanted)
+            except StripeError as exc:
+                with self.store.session() as own:
+                    error = f"re-fetching for the inbox: {exc.one_line()}"
+                    record_connection_error(own, connection_id=connection_id, error=error)
+                raise
             fetchers[connection_id] = fetcher
         return fetchers
 
@@ -235,6 +252,9 @@ class _BatchRunner:
         except (UnreadableObject, json.JSONDecodeError) as exc:
             log.warning("event %s (%s) kept raw, not applied: %s", row.event_id, row.type, exc)
             return Applied(status=UNREADABLE, note=str(exc)[:500])
+        except StripeRefused as exc:
+            log.warning("event %s (%s) parked: %s", row.event_id, row.type, exc.one_line())
+            return Applied(status=FAILED, note=exc.one_line()[:500])
 
     def _refresh_facts(self, session: Session, touched: list[tuple[str, Applied]]) -> None:
         relevant = [

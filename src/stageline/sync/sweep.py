@@ -3,8 +3,11 @@
 Per object type it counts what the mirror was missing, what differed (in the fields Stageline
 reads) and what Stripe no longer has (marked deleted). Repairs go through the same upsert as
 everything else, watermarked with the sweep's start, so nothing newer is overwritten; an
-object the mirror heard of after the sweep began is never marked deleted. The counts are kept
-in the ``sweep`` cursor and shown in the connection's status.
+object the mirror heard of after the sweep began is never marked deleted. An object held
+alive but no longer listed is asked for once: only a 404 ``resource_missing`` or an answer
+marked ``deleted`` makes it deleted; any other refusal keeps it, and the sweep, once its
+counts are saved, raises ``StripeRefused`` naming it (the connection shows the error). The
+counts are kept in the ``sweep`` cursor and shown in the connection's status.
 
 >>> result = run_sweep(store, workspace_id="ws_1", connection_id="conn_1",  # doctest: +SKIP
 ...                    gateway=gateway, now=datetime.now(UTC))
@@ -15,8 +18,9 @@ in the ``sweep`` cursor and shown in the connection's status.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,9 +28,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stageline.errors import StripeObjectMissing, StripeRefused
 from stageline.facts import recompute_facts
 from stageline.store.connections import get_connection
 from stageline.store.db import Store
+from stageline.store.locks import lock_workspace
 from stageline.store.mirror import upsert_objects
 from stageline.store.models import StripeObject, Workspace
 from stageline.stripe_api import mapping
@@ -34,9 +40,10 @@ from stageline.stripe_api.client import Page, StripeGateway
 from stageline.sync.backfill import BACKFILL_RESOURCES
 from stageline.sync.catch_up import save_cursor
 from stageline.sync.events import UnreadableObject, check_readable, normalize
-from stageline.sync.locks import lock_workspace, log
 from stageline.sync.pages import SliceTask, fetch_slices
 from stageline.sync.slices import Slice
+
+log = logging.getLogger("stageline.sync")
 
 SWEEP_CURSOR = "sweep"
 
@@ -89,7 +96,6 @@ def run_sweep(
     connection_id: str,
     gateway: StripeGateway | Sequence[StripeGateway],
     now: datetime,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> SweepResult:
     """List every object type again, repair the mirror, record and return the drift."""
     gateways = [gateway] if isinstance(gateway, StripeGateway) else list(gateway)
@@ -97,7 +103,7 @@ def run_sweep(
     result = SweepResult(drift={r.object_type: _zero() for r in BACKFILL_RESOURCES})
     seen: dict[str, set[str]] = {r.object_type: set() for r in BACKFILL_RESOURCES}
     tasks = [SliceTask(r, 0, Slice(lo=0, hi=started)) for r in BACKFILL_RESOURCES]
-    for task, page in fetch_slices(gateways, tasks, sleep=sleep):
+    for task, page in fetch_slices(gateways, tasks):
         object_type = task.resource.object_type
         seen[object_type].update(str(obj["id"]) for obj in page.objects)
         result.checked += len(page.objects)
@@ -113,14 +119,21 @@ def run_sweep(
                 result.drift[object_type],
             )
     with store.session() as session:
+        unlisted = [
+            (object_type, stripe_id)
+            for object_type, ids in seen.items()
+            for stripe_id in _unlisted(session, connection_id, object_type, ids, started)
+        ]
+    gone, refusals = _confirm_gone(gateways, unlisted)
+    with store.session() as session:
         lock_workspace(session, workspace_id=workspace_id)
-        for object_type, ids in seen.items():
+        for object_type in seen:
             _mark_gone(
                 session,
                 workspace_id,
                 connection_id,
                 object_type,
-                ids,
+                {stripe_id for kind, stripe_id in gone if kind == object_type},
                 started,
                 result.drift[object_type],
             )
@@ -136,6 +149,11 @@ def run_sweep(
         )
     if result.total_drift:
         log.warning("sweep of %s repaired drift: %s", connection_id, result.drift)
+    if refusals:
+        raise StripeRefused(
+            f"the sweep kept {len(refusals)} unlisted object(s) Stripe did not confirm gone; "
+            f"{refusals[0].one_line()}"
+        )
     return result
 
 
@@ -191,16 +209,10 @@ def _repair_page(
         )
 
 
-def _mark_gone(
-    session: Session,
-    workspace_id: str,
-    connection_id: str,
-    object_type: str,
-    listed: set[str],
-    started: int,
-    drift: dict[str, int],
-) -> None:
-    """Objects held alive but no longer listed, and known from before the sweep: deleted."""
+def _unlisted(
+    session: Session, connection_id: str, object_type: str, listed: set[str], started: int
+) -> list[str]:
+    """Objects held alive, known from before the sweep, that the lists left out."""
     rows = session.scalars(
         select(StripeObject).where(
             StripeObject.connection_id == connection_id,
@@ -209,11 +221,65 @@ def _mark_gone(
             StripeObject.watermark < started,
         )
     )
-    gone = []
+    unlisted = []
     for row in rows:
         created = mapping.timestamp(row.data.get("created"))
         if row.stripe_id in listed or (created is not None and created.timestamp() >= started):
             continue
+        unlisted.append(row.stripe_id)
+    return unlisted
+
+
+def _confirm_gone(
+    gateways: Sequence[StripeGateway], unlisted: Sequence[tuple[str, str]]
+) -> tuple[set[tuple[str, str]], list[StripeRefused]]:
+    """Ask Stripe for each ``(object type, id)``, a few at a time: the ones it says are gone,
+    and its refusals (objects it would not say anything about)."""
+    endpoints = {r.object_type: r.endpoint for r in BACKFILL_RESOURCES}
+
+    def ask(args: tuple[int, tuple[str, str]]) -> bool | StripeRefused:
+        index, (object_type, stripe_id) = args
+        gateway = gateways[index % len(gateways)]
+        try:
+            found = gateway.retrieve(endpoints[object_type], stripe_id)
+        except StripeObjectMissing:
+            return True
+        except StripeRefused as exc:
+            return StripeRefused(f"asking for {object_type} {stripe_id}: {exc.one_line()}")
+        return bool(found.get("deleted"))
+
+    if not unlisted:
+        return set(), []
+    with ThreadPoolExecutor(max_workers=len(gateways)) as pool:
+        answers = list(pool.map(ask, enumerate(unlisted)))
+    gone = {key for key, answer in zip(unlisted, answers, strict=True) if answer is True}
+    refusals = [answer for answer in answers if isinstance(answer, StripeRefused)]
+    return gone, refusals
+
+
+def _mark_gone(
+    session: Session,
+    workspace_id: str,
+    connection_id: str,
+    object_type: str,
+    gone_ids: set[str],
+    started: int,
+    drift: dict[str, int],
+) -> None:
+    """Mark deleted what Stripe confirmed gone, unless something newer arrived meanwhile."""
+    if not gone_ids:
+        return
+    rows = session.scalars(
+        select(StripeObject).where(
+            StripeObject.connection_id == connection_id,
+            StripeObject.object_type == object_type,
+            StripeObject.stripe_id.in_(sorted(gone_ids)),
+            StripeObject.deleted.is_(False),
+            StripeObject.watermark < started,
+        )
+    )
+    gone = []
+    for row in rows:
         marker: dict[str, Any] = {"id": row.stripe_id, "deleted": True}
         if row.status is not None:
             marker["status"] = row.status  # keeps a canceled subscription canceled

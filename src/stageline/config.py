@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     stripe_api_base: str = DEFAULT_STRIPE_API_BASE
     stripe_max_network_retries: int = 3
     public_url: str = "http://127.0.0.1:8000"
-    webhook_max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     webhook_tolerance_seconds: int = 300
     stripe_app_signing_secret: SecretStr = SecretStr("")
     events_catch_up_seconds: int = 60

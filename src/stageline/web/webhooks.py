@@ -2,8 +2,9 @@
 
 The body is read up to ``webhook_max_body_bytes`` (413 beyond, counted on the connection; the
 app's :class:`~stageline.web.body_limit.BodyLimit` holds the same limit for this path), checked
-and stored raw in the inbox by :func:`stageline.sync.receive.receive_webhook`, and answered at once; the worker
-applies it. Point a Stripe webhook endpoint at ``{public_url}/webhooks/stripe/{connection_id}``.
+and stored raw in the inbox by :func:`stageline.sync.receive.receive_webhook`, and answered
+at once; the worker applies it. Point a Stripe webhook endpoint at
+``{public_url}/webhooks/stripe/{connection_id}``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterator
 
 from stageline.errors import InvalidInput
+from stageline.names import check_name
 from stageline.store.accounts import AccountRow, UserRow
 
 MAX_ROWS = 1_000_000
@@ -34,6 +35,8 @@ def _rows(text: str, required: tuple[str, ...], what: str) -> Iterator[tuple[int
         )
     if len(set(header)) != len(header):
         raise InvalidInput(f"the {what} CSV header repeats a column name")
+    for column, name in enumerate(header, start=1):
+        check_name(name, f"line 1: column {column}'s name")
     seen: set[str] = set()
     for number, values in enumerate(reader, start=2):
         if not values or all(not v.strip() for v in values):
@@ -59,6 +62,7 @@ def parse_accounts_csv(text: str) -> list[AccountRow]:
     for number, row in _rows(text, ("external_id", "name"), "accounts"):
         if not row["name"]:
             raise InvalidInput(f"line {number}: name is empty")
+        check_name(row["name"], f"line {number}: the name")
         properties = {k: v for k, v in row.items() if k not in ("external_id", "name")}
         result.append(
             AccountRow(external_id=row["external_id"], name=row["name"], properties=properties)
@@ -69,7 +73,8 @@ def parse_accounts_csv(text: str) -> list[AccountRow]:
 def parse_users_csv(text: str) -> list[UserRow]:
     reserved = ("external_id", "name", "email", "account_external_ids")
     result = []
-    for _number, row in _rows(text, ("external_id",), "users"):
+    for number, row in _rows(text, ("external_id",), "users"):
+        check_name(row.get("name", ""), f"line {number}: the name")
         accounts = tuple(
             part.strip() for part in row.get("account_external_ids", "").split(";") if part.strip()
         )

@@ -45,7 +45,7 @@ def workspace_create(name: str, as_json: JsonOpt = False) -> None:
 
     Example: stageline workspace create Acme --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             created = create_workspace(session, name=name)
@@ -71,7 +71,7 @@ def workspace_rotate_secret(workspace: WorkspaceOpt = None, as_json: JsonOpt = F
 
     Example: stageline workspace rotate-secret --workspace Acme
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             found = find_workspace(session, ref=workspace)
@@ -90,7 +90,7 @@ def workspace_rotate_secret(workspace: WorkspaceOpt = None, as_json: JsonOpt = F
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOpt = False) -> None:
     """List workspaces. Example: stageline workspace list --json"""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             rows = [
@@ -133,7 +133,7 @@ def connect_stripe(
 
     Example: stageline connect stripe --api-key rk_test_... --api-base http://127.0.0.1:12111
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         connected = operations.connect_stripe(
             rt.store,
@@ -176,7 +176,7 @@ def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -
 
     Example: stageline connections show --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         now = rt.now()
         with rt.store.session() as session:
@@ -218,7 +218,7 @@ def sync(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: stageline sync --workspace Acme
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with Progress(
             SpinnerColumn(),

@@ -26,6 +26,8 @@ from stageline.facts.settings import (
     POLICY_SWITCHES,
     ConnectionMatching,
     WorkspaceSettings,
+    check_matching_names,
+    check_stage_names,
     parse_currency,
     parse_rates,
     parse_rates_date,
@@ -114,6 +116,8 @@ def set_matching(
         if connection_id
         else only_connection(session, workspace_id=workspace.id)
     )
+    if matching is not None:
+        check_matching_names(matching)
     settings = _settings(workspace)
     configs = dict(settings.matching)
     if matching is None:
@@ -229,6 +233,7 @@ def preview_stage_rules(
 ) -> dict[str, Any]:
     """How many accounts would move, from which stage to which, under ``rules``; changes
     nothing. Accounts keep their current customers (matching is not re-run)."""
+    check_stage_names(rules)
     facts = fact_store.facts_by_account(session, workspace_id=workspace.id)
     billing = load_billing(session, workspace_id=workspace.id)
     current: dict[int, str | None] = {}

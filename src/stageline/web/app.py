@@ -20,6 +20,7 @@ from stageline.web import api, stripe_app, ui, webhooks
 from stageline.web.body_limit import BodyLimit
 from stageline.web.deps import ApiWorkspace, LoginRequired
 from stageline.web.errors import install_error_handlers
+from stageline.web.openapi import openapi_document
 from stageline.web.paths import SegmentRouting
 from stageline.web.webhooks import WEBHOOK_PATH_PREFIX
 from stageline.worker import Worker
@@ -77,12 +78,13 @@ def create_app(
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_workspace: ApiWorkspace) -> dict[str, Any]:
         """The OpenAPI document, for API clients holding a key (nothing is served unsigned)."""
-        return app.openapi()
+        return openapi_document(app)
 
     app.include_router(api.router)
     app.include_router(webhooks.router)
     app.include_router(stripe_app.router)
     app.include_router(ui.router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 
 

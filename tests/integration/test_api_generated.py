@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.case import Case
-from tests.facts.conftest import World, world  # noqa: F401  (the workspace fixture)
+from tests.facts.conftest import World
 
 from stageline.config import Settings
 from stageline.security import hash_token
@@ -42,11 +42,7 @@ generated = settings(
 
 
 @pytest.fixture
-def client(
-    settings: Settings,
-    store: Store,
-    world: World,  # noqa: F811
-) -> Iterator[TestClient]:
+def client(settings: Settings, store: Store, world: World) -> Iterator[TestClient]:
     """The app over a workspace with a connection and accounts (one with a ``/`` in its id)."""
     world.accounts(("acme", "Acme", {"plan": "pro"}), ("org/9", "Org Nine"))
     world.recompute()

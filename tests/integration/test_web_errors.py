@@ -57,6 +57,19 @@ def test_non_json_numbers_in_a_settings_body_are_a_400_not_a_500(
     assert client.get("/api/v1/settings/mrr", headers=auth).json()["fx_rates"] == {}
 
 
+@pytest.mark.parametrize("name", ["a\\u0000b", "a\\ud800b", "\\udfff"])
+def test_strings_no_database_can_store_are_refused_as_invalid_json(
+    client: TestClient, auth: dict[str, str], name: str
+) -> None:
+    body = '{"rules": [{"name": "NAME", "statuses": ["active"]}]}'.replace("NAME", name)
+    headers = {**auth, "Content-Type": "application/json"}
+    response = client.put("/api/v1/settings/stages", content=body, headers=headers)
+    assert envelope(response, 400)["code"] == "invalid_json"
+    assert client.get("/api/v1/settings/stages", headers=auth).json()["rules"][0]["name"] == (
+        "Customer"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "code", "param"),
     [

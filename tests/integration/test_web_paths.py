@@ -111,7 +111,17 @@ def test_an_encoded_slash_and_a_real_slash_are_different_paths(
     assert client.get("/api/v1/%61ccounts/%61", headers=auth).json()["external_id"] == "a"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/accounts/%FF", "/api/v1/accounts/%zz", "/accounts/%C3"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/accounts/%FF",
+        "/api/v1/accounts/%zz",
+        "/accounts/%C3",
+        "/api/v1/accounts/a%00b",
+        "/api/v1/users/%00",
+        "/api/v1/settings/matching/%00",
+    ],
+)
 def test_a_malformed_percent_encoding_is_refused_clearly(
     client: TestClient, key: str, path: str
 ) -> None:

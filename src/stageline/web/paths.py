@@ -53,8 +53,8 @@ register_url_convertor(SEGMENT, SegmentConvertor())
 def canonical_path(raw_path: bytes) -> str:
     """The raw path with every segment decoded once and re-encoded canonically.
 
-    Raises ``InvalidInput`` for a ``%`` not followed by two hex digits or bytes that are not
-    UTF-8: no id can be spelled that way.
+    Raises ``InvalidInput`` for a ``%`` not followed by two hex digits, bytes that are not
+    UTF-8, or U+0000: no id can be spelled that way.
     """
     segments = []
     for segment in raw_path.split(b"/"):
@@ -72,6 +72,10 @@ def canonical_path(raw_path: bytes) -> str:
                 code="invalid_path",
                 hint="percent-encode the UTF-8 bytes of each character",
             ) from None
+        if "\x00" in decoded:
+            raise InvalidInput(
+                "the path holds U+0000 (%00), which no id can contain", code="invalid_path"
+            )
         segments.append(encode_segment(decoded))
     return "/".join(segments)
 

@@ -6,6 +6,7 @@ segments) and finds nothing. The UI's links encode the same way, and following t
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -17,12 +18,14 @@ from urllib.parse import quote, unquote
 import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
+from starlette.types import Message, Receive, Scope, Send
 
 from stageline.config import Settings
 from stageline.operations import import_accounts, import_users
 from stageline.store.db import Store
 from stageline.store.workspaces import create_workspace
 from stageline.web import create_app
+from stageline.web.paths import SegmentConvertor, SegmentRouting
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 AWKWARD_IDS = [
@@ -153,8 +156,6 @@ def _all_routes(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
 
 def test_every_route_decodes_its_path_parameters_once(settings: Settings, store: Store) -> None:
     """A route whose parameters do not use the ``segment`` convertor would get them encoded."""
-    from stageline.web.paths import SegmentConvertor
-
     app = create_app(settings, store=store)
     convertors = {
         f"{getattr(route, 'path', '')} {name}": convertor
@@ -164,3 +165,41 @@ def test_every_route_decodes_its_path_parameters_once(settings: Settings, store:
     assert len(convertors) >= 6
     for where, convertor in convertors.items():
         assert isinstance(convertor, SegmentConvertor), where
+
+
+async def _route_path_seen(scope: dict[str, object]) -> str:
+    seen: dict[str, object] = {}
+
+    async def app(inner: Scope, _receive: Receive, _send: Send) -> None:
+        seen.update(inner)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    await SegmentRouting(app)(scope, receive, send)
+    return str(seen["path"])
+
+
+@pytest.mark.parametrize(
+    ("scope", "routed"),
+    [
+        ({"path": "/accounts/org/9", "raw_path": b"/accounts/org%2f9"}, "/accounts/org%2F9"),
+        ({"path": "/accounts/org/9"}, "/accounts/org/9"),  # no raw path: the decoded one
+        (  # uvicorn behind a proxy: root_path in path, not in the raw target
+            {"path": "/sl/accounts/a/b", "raw_path": b"/accounts/a%2Fb", "root_path": "/sl"},
+            "/sl/accounts/a%2Fb",
+        ),
+        (
+            {"path": "/sl/accounts/a/b", "raw_path": b"/sl/accounts/a%2Fb", "root_path": "/sl"},
+            "/sl/accounts/a%2Fb",
+        ),
+    ],
+)
+def test_routing_uses_the_raw_path_and_keeps_the_root_path(
+    scope: dict[str, object], routed: str
+) -> None:
+    full = {"type": "http", "method": "GET", "headers": [], "query_string": b"", **scope}
+    assert asyncio.run(_route_path_seen(full)) == routed

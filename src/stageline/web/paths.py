@@ -98,6 +98,10 @@ class SegmentRouting:
         except InvalidInput as exc:
             await send_error(scope, receive, send, exc)
             return
+        root = str(scope.get("root_path", ""))
+        if root and scope["path"].startswith(root):  # a server that puts root_path in path only
+            prefix = encode_segment_path(root)
+            path = path if path.startswith(prefix) else prefix + path
         await self.app({**scope, "path": path}, receive, send)
 
 

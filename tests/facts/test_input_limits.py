@@ -105,6 +105,20 @@ def test_stage_names_are_at_most_200_characters(api: TestClient) -> None:
     assert saved.status_code == 200 and saved.json()["rules"]["rules"][0]["name"] == LONGEST
 
 
+def test_value_source_and_rule_metadata_names_are_at_most_200_characters(
+    api: TestClient,
+) -> None:
+    source = _mrr(api, {"mrr_source": f"property:{LONG}"})
+    assert envelope(source, 400)["code"] == "name_too_long"
+    renewal = _mrr(api, {"renewal_source": f"property:{LONG}"})
+    assert envelope(renewal, 400)["code"] == "name_too_long"
+    assert api.get("/api/v1/settings/mrr").json()["mrr_source"] == "stripe"
+    rules = {"rules": [{"name": "Tagged", "statuses": ["active"], "metadata": {LONG: "x"}}]}
+    assert envelope(api.put("/api/v1/settings/stages", json=rules), 400)["code"] == (
+        "name_too_long"
+    )
+
+
 def test_matching_property_names_are_at_most_200_characters(api: TestClient, world: World) -> None:
     steps = {"steps": [{"type": "property", "property": LONG}]}
     path = f"/api/v1/settings/matching/{world.connection_id}"

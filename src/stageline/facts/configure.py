@@ -27,6 +27,7 @@ from stageline.facts.settings import (
     ConnectionMatching,
     WorkspaceSettings,
     check_matching_names,
+    check_source_name,
     check_stage_names,
     parse_currency,
     parse_rates,
@@ -207,11 +208,12 @@ def set_mrr(
         reporting_currency=currency,
         fx_rates=MappingProxyType(dict(sorted(rates.items()))),
         fx_rates_date=rates_date if rates else None,
-        mrr_source=ValueSource.parse(change.mrr_source, what="MRR")
+        mrr_source=check_source_name(ValueSource.parse(change.mrr_source, what="MRR"), "MRR")
         if change.mrr_source is not None
         else settings.mrr_source,
-        renewal_source=ValueSource.parse(
-            change.renewal_source, what="renewal date", allow_period=False
+        renewal_source=check_source_name(
+            ValueSource.parse(change.renewal_source, what="renewal date", allow_period=False),
+            "renewal date",
         )
         if change.renewal_source is not None
         else settings.renewal_source,

@@ -50,6 +50,7 @@ __all__ = [
     "ConnectionMatching",
     "WorkspaceSettings",
     "check_matching_names",
+    "check_source_name",
     "check_stage_names",
     "parse_currency",
 ]
@@ -262,9 +263,19 @@ def parse_rates_date(value: object) -> str:
 
 
 def check_stage_names(rules: StageRules) -> None:
-    """Submitted stage names are at most ``MAX_NAME_LENGTH`` characters (``InvalidInput``)."""
-    for index, name in enumerate(rules.names, start=1):
-        check_name(name, f"rule {index}: the stage name", param=f"rules.{index - 1}.name")
+    """Submitted stage names (and the metadata keys rules look at) are at most
+    ``MAX_NAME_LENGTH`` characters (``InvalidInput``)."""
+    for index, rule in enumerate(rules.rules, start=1):
+        check_name(rule.name, f"rule {index}: the stage name", param=f"rules.{index - 1}.name")
+        for key in rule.metadata:
+            check_name(key, f"rule {index}: a metadata key", param=f"rules.{index - 1}.metadata")
+
+
+def check_source_name(source: ValueSource, what: str) -> ValueSource:
+    """A submitted value source's property name is a name too."""
+    if source.property is not None:
+        check_name(source.property, f"the {what} source's property name")
+    return source
 
 
 def check_matching_names(matching: ConnectionMatching) -> None:

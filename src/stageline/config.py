@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     stripe_retry_first_delay_seconds: float = Field(default=0.5, ge=0)
     """The wait before the first retry; each next one doubles (at most 8 s), with jitter."""
     public_url: str = "http://127.0.0.1:8000"
-    webhook_max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     webhook_tolerance_seconds: int = 300
     stripe_app_signing_secret: SecretStr = SecretStr("")
     events_catch_up_seconds: int = 60

@@ -27,6 +27,7 @@ import io
 from collections.abc import Iterator
 
 from stageline.errors import InvalidInput
+from stageline.names import check_name
 from stageline.store.accounts import USER_FIELDS, AccountRow, UserRow
 
 MAX_ROWS = 1_000_000
@@ -121,6 +122,7 @@ def _check_header(header: list[str], required: tuple[str, ...], what: str, line:
     for position, column in enumerate(header, start=1):
         if not column:
             raise InvalidInput(f"line {line}: column {position} of the header has no name")
+        check_name(column, f"line {line}: column {position}'s name")
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:
         raise InvalidInput(
@@ -138,6 +140,7 @@ def _check_header(header: list[str], required: tuple[str, ...], what: str, line:
 def _check_row(row: dict[str, str], line: int) -> None:
     if not row["external_id"]:
         raise InvalidInput(f"line {line}: external_id is empty")
+    check_name(row.get("name", ""), f"line {line}: the name")
     for column in SINGLE_LINE:
         value = row.get(column, "")
         if "\n" in value or "\r" in value:

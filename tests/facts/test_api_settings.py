@@ -54,7 +54,9 @@ def test_settings_routes_change_and_recompute(
     refused = client.put("/api/v1/settings/mrr", headers=auth, json={"fx_rates": {"eur": "x"}})
     assert refused.status_code == 400 and "not a number" in refused.json()["error"]["message"]
     unknown = client.put("/api/v1/settings/mrr", headers=auth, json={"count_trial": True})
-    assert unknown.status_code == 422
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["code"] == "parameter_unknown"
+    assert unknown.json()["error"]["param"] == "count_trial"
 
     rules: dict[str, Any] = client.get("/api/v1/settings/stages", headers=auth).json()
     rules["rules"].insert(0, {"name": "At risk", "statuses": ["past_due"]})

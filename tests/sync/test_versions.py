@@ -35,9 +35,10 @@ OLD_VERSION = "2024-06-20"
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
-    handle = run_sandbox_in_thread(
-        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,)), port=0, store=SandboxStore()
-    )
+    # one delivery at a time, in the order the events happened: read as they arrive, a
+    # same-second subscription.updated overtaking its .created would be applied first
+    config = SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,), webhook_concurrency=1)
+    handle = run_sandbox_in_thread(config, port=0, store=SandboxStore())
     yield handle
     handle.stop()
 

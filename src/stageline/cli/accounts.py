@@ -68,7 +68,7 @@ def _stage(row: dict[str, Any]) -> str:
 @accounts_app.command("list")
 def accounts_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Every account with MRR, renewal date and stage. Example: stageline accounts list --json"""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             rows = list_account_summaries(
@@ -98,7 +98,7 @@ def accounts_show(
 
     Example: stageline accounts show acme-corp --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             detail = account_detail(
@@ -194,7 +194,7 @@ def _import(
     workspace: str | None,
     as_json: bool,
 ) -> None:
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         text = _read(path, what.lower())
         result = run(
@@ -215,7 +215,7 @@ def users_show(external_id: str, workspace: WorkspaceOpt = None, as_json: JsonOp
 
     Example: stageline users show user-42 --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             detail = user_detail(
@@ -253,7 +253,7 @@ def customers_unmatched(
 
     Example: stageline customers unmatched --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             rows = unmatched_customers(

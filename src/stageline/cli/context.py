@@ -54,14 +54,25 @@ def reset_runtime() -> None:
 
 
 @contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn Stageline errors into one line on stderr and exit code 1, nothing half-written."""
+def cli_errors(*, as_json: bool = False) -> Iterator[None]:
+    """Turn Stageline errors into one line on stderr and exit code 1, nothing half-written.
+
+    With ``as_json`` (a command run with ``--json``) the error envelope the API answers with
+    is printed on stdout instead, so a script reads one JSON document whether the command
+    worked or not::
+
+        with cli_errors(as_json=as_json):
+            ...
+    """
     try:
         yield
     except StagelineError as exc:
-        error_console.print(
-            f"[bold red]Error:[/] {escape(exc.one_line())}", highlight=False, soft_wrap=True
-        )
+        if as_json:
+            print_json(exc.to_json())
+        else:
+            error_console.print(
+                f"[bold red]Error:[/] {escape(exc.one_line())}", highlight=False, soft_wrap=True
+            )
         raise typer.Exit(1) from exc
 
 

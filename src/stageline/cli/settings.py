@@ -81,7 +81,7 @@ def _recomputed(data: dict[str, Any]) -> str:
 @settings_app.command("show")
 def settings_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Every setting. Example: stageline settings show --json"""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             data = configure.settings_view(
@@ -96,7 +96,7 @@ def settings_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
 @matching_app.command("show")
 def matching_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Each connection's ordered matching steps. Example: stageline settings matching show"""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             rows = configure.matching_view(
@@ -141,7 +141,7 @@ def matching_set(
     Example: stageline settings matching set --step property:stripe_customer_id:account
     --step metadata:account_id:account --step email_domain --create-missing
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         if reset and (step or create_missing is not None):
             raise InvalidInput("--reset takes no --step or --create-missing")
         if not reset and not step and create_missing is None:
@@ -184,7 +184,7 @@ def matching_set(
 @mrr_app.command("show")
 def mrr_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """MRR switches, reporting currency, FX rates and their date, MRR and renewal sources."""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             data = configure.mrr_view(find_workspace(session, ref=workspace))
@@ -263,7 +263,7 @@ def mrr_set(
     Example: stageline settings mrr set --reporting-currency usd --fx-rate eur=1.08
     --fx-rates-date 2026-01-31 --count-trials
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         switches = {
             name: value
             for name, value in (
@@ -297,7 +297,7 @@ def mrr_set(
 @stages_app.command("show")
 def stages_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """The stage rules in precedence order (JSON as for --file)."""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             data = configure.stages_view(find_workspace(session, ref=workspace))
@@ -342,7 +342,7 @@ def stages_set(
 
     Example: stageline settings stages set --file rules.json --preview
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         if (file is None) == (not reset):
             raise InvalidInput("give exactly one of --file or --reset")
         rules = _load_rules(file) if file is not None else None

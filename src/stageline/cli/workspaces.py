@@ -48,7 +48,7 @@ def workspace_create(name: str, as_json: JsonOpt = False) -> None:
 
     Example: stageline workspace create Acme --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             created = create_workspace(session, name=name)
@@ -74,7 +74,7 @@ def workspace_rotate_secret(workspace: WorkspaceOpt = None, as_json: JsonOpt = F
 
     Example: stageline workspace rotate-secret --workspace Acme
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             found = find_workspace(session, ref=workspace)
@@ -98,7 +98,7 @@ def workspace_sign_in_link(workspace: WorkspaceOpt = None, as_json: JsonOpt = Fa
     """
     from stageline.web.ui import login_link
 
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             found = find_workspace(session, ref=workspace)
@@ -112,7 +112,7 @@ def workspace_sign_in_link(workspace: WorkspaceOpt = None, as_json: JsonOpt = Fa
 @workspace_app.command("list")
 def workspace_list(as_json: JsonOpt = False) -> None:
     """List workspaces. Example: stageline workspace list --json"""
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with rt.store.session() as session:
             rows = [
@@ -155,7 +155,7 @@ def connect_stripe(
 
     Example: stageline connect stripe --api-key rk_test_... --api-base http://127.0.0.1:12111
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         connected = operations.connect_stripe(
             rt.store,
@@ -222,7 +222,7 @@ def connections_set_key(
 
     Example: stageline connections set-key conn_26f5101283a78009 --api-key rk_test_...
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         connected = operations.connect_stripe(
             rt.store,
@@ -248,7 +248,7 @@ def connections_remove(
 
     Example: stageline connections remove conn_26f5101283a78009 --yes
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         if not yes and not typer.confirm(
             f"Remove {connection} and all Stripe data synced through it?"
         ):
@@ -272,7 +272,7 @@ def connections_show(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -
 
     Example: stageline connections show --json
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         now = rt.now()
         with rt.store.session() as session:
@@ -335,7 +335,7 @@ def sync(
 
     Example: stageline sync --workspace Acme
     """
-    with cli_errors():
+    with cli_errors(as_json=as_json):
         rt = runtime()
         with Progress(
             SpinnerColumn(),

@@ -28,6 +28,9 @@ from stageline.facts.settings import (
     POLICY_SWITCHES,
     ConnectionMatching,
     WorkspaceSettings,
+    check_matching_names,
+    check_source_name,
+    check_stage_names,
     parse_currency,
     parse_rates,
     parse_rates_date,
@@ -118,6 +121,8 @@ def set_matching(
         if connection_id
         else only_connection(session, workspace_id=workspace.id)
     )
+    if matching is not None:
+        check_matching_names(matching)
     settings = _settings(workspace)
     configs = dict(settings.matching)
     if matching is None:
@@ -208,11 +213,12 @@ def set_mrr(
         reporting_currency=currency,
         fx_rates=MappingProxyType(dict(sorted(rates.items()))),
         fx_rates_date=rates_date if rates else None,
-        mrr_source=ValueSource.parse(change.mrr_source, what="MRR")
+        mrr_source=check_source_name(ValueSource.parse(change.mrr_source, what="MRR"), "MRR")
         if change.mrr_source is not None
         else settings.mrr_source,
-        renewal_source=ValueSource.parse(
-            change.renewal_source, what="renewal date", allow_period=False
+        renewal_source=check_source_name(
+            ValueSource.parse(change.renewal_source, what="renewal date", allow_period=False),
+            "renewal date",
         )
         if change.renewal_source is not None
         else settings.renewal_source,
@@ -234,6 +240,7 @@ def preview_stage_rules(
 ) -> dict[str, Any]:
     """How many accounts would move, from which stage to which, under ``rules``; changes
     nothing. Accounts keep their current customers (matching is not re-run)."""
+    check_stage_names(rules)
     facts = fact_store.facts_by_account(session, workspace_id=workspace.id)
     billing = load_billing(session, workspace_id=workspace.id)
     current: dict[int, str | None] = {}

@@ -22,6 +22,8 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
+import pycountry
+
 from stageline.domain.matching import (
     MatchStrategy,
     MatchStrategyError,
@@ -41,19 +43,64 @@ from stageline.domain.stages import (
 )
 from stageline.errors import InvalidInput
 from stageline.facts.sources import STRIPE, ValueSource
+from stageline.names import check_name
 
-__all__ = ["CREATED_PROPERTY", "ConnectionMatching", "WorkspaceSettings", "parse_currency"]
+__all__ = [
+    "CREATED_PROPERTY",
+    "ConnectionMatching",
+    "WorkspaceSettings",
+    "check_matching_names",
+    "check_source_name",
+    "check_stage_names",
+    "parse_currency",
+]
 
 CREATED_PROPERTY = "stripe_customer_id"
 POLICY_SWITCHES = ("count_trials", "keep_scheduled_cancellations", "apply_all_active_discounts")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
+# Codes ISO 4217 withdrew lately that subscriptions and invoices billed before may still carry.
+WITHDRAWN_CURRENCIES = frozenset(
+    {
+        "ang",  # Netherlands Antillean guilder, replaced by XCG in 2025
+        "bgn",  # Bulgarian lev, replaced by EUR in 2026
+        "hrk",  # Croatian kuna, replaced by EUR in 2023
+        "sll",  # Sierra Leonean leone, replaced by SLE in 2022
+        "std",  # São Tomé and Príncipe dobra, replaced by STN in 2018
+        "vef",  # Venezuelan bolívar fuerte, replaced by VES in 2018
+    }
+)
 
 
-def parse_currency(value: object, what: str = "currency") -> str:
-    """A lower-case ISO 4217 code, or ``InvalidInput``."""
+def is_iso_currency(code: str) -> bool:
+    """Whether ``code`` (any case) is an ISO 4217 currency, current or lately withdrawn.
+
+    >>> is_iso_currency("eur"), is_iso_currency("XYZ"), is_iso_currency("bgn")
+    (True, False, True)
+    """
+    lower = code.lower()
+    return lower in WITHDRAWN_CURRENCIES or (
+        _CURRENCY.match(lower) is not None
+        and pycountry.currencies.get(alpha_3=lower.upper()) is not None
+    )
+
+
+def parse_currency(value: object, what: str = "currency", *, known: bool = True) -> str:
+    """A lower-case ISO 4217 code, or ``InvalidInput``; ``known=False`` checks only its shape
+    (for settings stored before codes were checked against ISO 4217)."""
     text = str(value or "").strip().lower()
+    shown = repr(value)[:40]
     if not _CURRENCY.match(text):
-        raise InvalidInput(f"{what} {value!r} is not a 3-letter currency code", hint="e.g. usd")
+        raise InvalidInput(
+            f"{what} {shown} is not a 3-letter currency code",
+            code="currency_invalid",
+            hint="e.g. usd",
+        )
+    if known and not is_iso_currency(text):
+        raise InvalidInput(
+            f"{what} {shown} is not an ISO 4217 currency",
+            code="currency_unknown",
+            hint="e.g. usd, eur, gbp",
+        )
     return text
 
 
@@ -158,8 +205,8 @@ class WorkspaceSettings:
             raise InvalidInput(f"stage rules: {exc}", hint="see docs/stages.md") from exc
         rates_date = data.get("fx_rates_date")
         return cls(
-            reporting_currency=parse_currency(data.get("reporting_currency") or "usd"),
-            fx_rates=parse_rates(data.get("fx_rates") or {}),
+            reporting_currency=parse_currency(data.get("reporting_currency") or "usd", known=False),
+            fx_rates=parse_rates(data.get("fx_rates") or {}, known=False),
             fx_rates_date=parse_rates_date(rates_date) if rates_date else None,
             mrr_policy=MrrPolicy(**{k: bool(v) for k, v in policy.items()}),
             stage_rules=stage_rules,
@@ -189,13 +236,14 @@ class WorkspaceSettings:
         }
 
 
-def parse_rates(raw: Mapping[str, Any]) -> Mapping[str, Decimal]:
-    """``{"eur": "1.08"}`` → validated positive decimal rates keyed by lower-case currency."""
+def parse_rates(raw: Mapping[str, Any], *, known: bool = True) -> Mapping[str, Decimal]:
+    """``{"eur": "1.08"}`` → validated positive decimal rates keyed by lower-case currency
+    (ISO 4217 codes; ``known=False``: any 3-letter code, as :func:`parse_currency`)."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("'fx_rates' must map currency codes to rates")
     rates: dict[str, Decimal] = {}
     for currency, value in raw.items():
-        code = parse_currency(currency, "FX rate currency")
+        code = parse_currency(currency, "FX rate currency", known=known)
         try:
             rate = Decimal(str(value).strip())
         except InvalidOperation as exc:
@@ -212,3 +260,28 @@ def parse_rates_date(value: object) -> str:
         return date.fromisoformat(str(value).strip()).isoformat()
     except ValueError as exc:
         raise InvalidInput(f"FX rates date {value!r} is not a date", hint="use YYYY-MM-DD") from exc
+
+
+def check_stage_names(rules: StageRules) -> None:
+    """Submitted stage names (and the metadata keys rules look at) are at most
+    ``MAX_NAME_LENGTH`` characters (``InvalidInput``)."""
+    for index, rule in enumerate(rules.rules, start=1):
+        check_name(rule.name, f"rule {index}: the stage name", param=f"rules.{index - 1}.name")
+        for key in rule.metadata:
+            check_name(key, f"rule {index}: a metadata key", param=f"rules.{index - 1}.metadata")
+
+
+def check_source_name(source: ValueSource, what: str) -> ValueSource:
+    """A submitted value source's property name is a name too."""
+    if source.property is not None:
+        check_name(source.property, f"the {what} source's property name")
+    return source
+
+
+def check_matching_names(matching: ConnectionMatching) -> None:
+    """Property names and metadata keys of submitted matching steps are names too."""
+    for index, step in enumerate(matching.strategy.steps, start=1):
+        if isinstance(step, PropertyStep):
+            check_name(step.property, f"step {index}: the property name")
+        elif isinstance(step, MetadataStep):
+            check_name(step.key, f"step {index}: the metadata key")

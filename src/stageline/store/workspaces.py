@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stageline.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from stageline.names import check_name
 from stageline.security import hash_token, new_id, new_token
 from stageline.store.models import Workspace
 
@@ -28,6 +29,7 @@ def create_workspace(session: Session, *, name: str) -> CreatedWorkspace:
     name = name.strip()
     if not name:
         raise InvalidInput("a workspace needs a name", hint="stageline workspace create NAME")
+    check_name(name, "the workspace name", param="name")
     if session.scalar(select(Workspace).where(Workspace.name == name)) is not None:
         raise Conflict(f"workspace {name!r} already exists", hint="pick another name")
     api_key = new_token("sl_key")

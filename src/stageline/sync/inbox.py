@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from stageline.errors import InvalidInput
+from stageline.json_input import loads_strict
 from stageline.store.models import StripeConnection, StripeEvent, WebhookRejection
 
 PENDING = "pending"
@@ -30,14 +31,15 @@ IGNORED = "ignored"  # an event type the mirror does not hold
 UNREADABLE = "unreadable"  # an object shape we do not understand; kept raw
 FAILED = "failed"  # applying failed repeatedly; kept for a look and a replay
 DONE_STATUSES = frozenset({APPLIED, IGNORED, UNREADABLE, FAILED})
+MAX_CREATED = 253402300800  # 10000-01-01T00:00:00Z: a Unix time a BigInteger column holds
 
 
 def parse_event(body: bytes) -> dict[str, Any]:
     """A Stripe event from a request body; ``InvalidInput`` if it is not one."""
     try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON") from exc
+        event = loads_strict(body)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc.msg}", code="invalid_json") from exc
     if not isinstance(event, dict):
         raise InvalidInput("the body is not a JSON object")
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
@@ -45,7 +47,7 @@ def parse_event(body: bytes) -> dict[str, Any]:
         raise InvalidInput("the event has no usable id")
     if not isinstance(event_type, str) or not event_type or len(event_type) > 120:
         raise InvalidInput("the event has no usable type")
-    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < MAX_CREATED:
         raise InvalidInput("the event has no usable created timestamp")
     return event
 

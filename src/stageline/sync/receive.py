@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from stageline.errors import InvalidInput, SignatureError, StagelineError
+from stageline.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    SignatureError,
+    StagelineError,
+)
 from stageline.security import SecretBox
 from stageline.store.connections import connection_by_id
 from stageline.store.db import Store
@@ -33,8 +39,9 @@ class Receipt:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def _refusal(status: int, error_type: str, message: str) -> Receipt:
-    return Receipt(status, {"error": {"type": error_type, "message": message}})
+def _refusal(error: StagelineError) -> Receipt:
+    """The error's status and envelope, as every HTTP error is answered."""
+    return Receipt(error.http_status, error.to_json())
 
 
 def receive_webhook(
@@ -52,7 +59,7 @@ def receive_webhook(
         connection = connection_by_id(session, connection_id=connection_id)
         if connection is None:
             log.warning("webhook for unknown connection %r refused", connection_id[:60])
-            return _refusal(404, "NotFound", "unknown connection")
+            return _refusal(NotFound("unknown connection", code="connection_not_found"))
         reason, refusal = _check(
             box, connection.webhook_secret_ciphertext, body, signature, now, tolerance
         )
@@ -83,10 +90,12 @@ def _check(
 ) -> tuple[str, Receipt | None]:
     """``(reason, refusal)``; the refusal is ``None`` when the delivery may be stored."""
     if body is None:
-        return "oversize", _refusal(413, "PayloadTooLarge", "the body is over the size limit")
+        return "oversize", _refusal(PayloadTooLarge("the body is over the size limit"))
     if secret_ciphertext is None:
         return "no_secret", _refusal(
-            400, "SignatureError", "this connection has no webhook signing secret"
+            SignatureError(
+                "this connection has no webhook signing secret", code="signing_secret_missing"
+            )
         )
     try:
         verify_signature(
@@ -97,12 +106,14 @@ def _check(
             tolerance=tolerance,
         )
     except SignatureError as exc:
-        return "bad_signature", _refusal(400, "SignatureError", exc.message)
+        return "bad_signature", _refusal(exc)
     except StagelineError as exc:  # the stored secret cannot be decrypted
         log.error("webhook secret unusable: %s", exc.one_line())
-        return "no_secret", _refusal(400, "SignatureError", "the signing secret is unusable")
+        return "no_secret", _refusal(
+            SignatureError("the signing secret is unusable", code="signing_secret_unusable")
+        )
     try:
         parse_event(body)
     except InvalidInput as exc:
-        return "malformed", _refusal(400, "InvalidInput", exc.message)
+        return "malformed", _refusal(exc)
     return "", None

@@ -28,9 +28,11 @@ from stageline.facts.views import (
 )
 from stageline.store import accounts as account_store
 from stageline.store import facts as fact_store
+from stageline.web import paths  # noqa: F401  (registers the {name:segment} convertor)
 from stageline.web.deps import ApiWorkspace, SessionDep
+from stageline.web.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
 JsonBody = Body(...)
 
 
@@ -45,13 +47,13 @@ def list_accounts(workspace: ApiWorkspace, session: SessionDep) -> dict[str, Any
     return {"object": "list", "data": data}
 
 
-@router.get("/accounts/{external_id}")
+@router.get("/accounts/{external_id:segment}")
 def get_account(external_id: str, workspace: ApiWorkspace, session: SessionDep) -> dict[str, Any]:
     """One account: MRR lines, subscriptions, MRR ledger, stage history, changes."""
     return account_detail(session, workspace=workspace, external_id=external_id, now=_now())
 
 
-@router.get("/accounts/{external_id}/movements")
+@router.get("/accounts/{external_id:segment}/movements")
 def get_movements(external_id: str, workspace: ApiWorkspace, session: SessionDep) -> dict[str, Any]:
     """The account's MRR ledger, newest first."""
     account = account_store.get_account(session, workspace_id=workspace.id, external_id=external_id)
@@ -59,7 +61,7 @@ def get_movements(external_id: str, workspace: ApiWorkspace, session: SessionDep
     return {"object": "list", "data": [movement_view(row) for row in rows]}
 
 
-@router.get("/accounts/{external_id}/stage-history")
+@router.get("/accounts/{external_id:segment}/stage-history")
 def get_stage_history(
     external_id: str, workspace: ApiWorkspace, session: SessionDep
 ) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def get_stage_history(
     return {"object": "list", "data": history.pop("stage_history"), **history}
 
 
-@router.get("/users/{external_id}")
+@router.get("/users/{external_id:segment}")
 def get_user(external_id: str, workspace: ApiWorkspace, session: SessionDep) -> dict[str, Any]:
     """A user and its accounts' values."""
     return user_detail(session, workspace=workspace, external_id=external_id, now=_now())
@@ -95,7 +97,7 @@ def get_matching(workspace: ApiWorkspace, session: SessionDep) -> dict[str, Any]
     return {"object": "list", "data": configure.matching_view(session, workspace=workspace)}
 
 
-@router.put("/settings/matching/{connection_id}")
+@router.put("/settings/matching/{connection_id:segment}")
 def put_matching(
     connection_id: str,
     workspace: ApiWorkspace,

@@ -14,10 +14,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from stageline import __version__
 from stageline.config import Settings
-from stageline.errors import StagelineError
 from stageline.store.db import Store
 from stageline.web import api, stripe_app, ui, webhooks
+from stageline.web.body_limit import BodyLimit
 from stageline.web.deps import ApiWorkspace, LoginRequired
+from stageline.web.errors import install_error_handlers
+from stageline.web.openapi import openapi_document
+from stageline.web.paths import SegmentRouting
+from stageline.web.webhooks import WEBHOOK_PATH_PREFIX
 from stageline.worker import Worker
 
 
@@ -48,12 +52,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = owned_store
-
-    @app.exception_handler(StagelineError)
-    async def stageline_error(_request: Request, exc: StagelineError) -> Response:
-        body = {"error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse(body, status_code=exc.http_status, headers=headers)
+    app.add_middleware(SegmentRouting)
+    app.add_middleware(BodyLimit, limit_for=lambda path: _body_limit(settings, path))
+    install_error_handlers(app)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, _exc: LoginRequired) -> Response:
@@ -69,10 +70,18 @@ def create_app(
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_workspace: ApiWorkspace) -> dict[str, Any]:
         """The OpenAPI document, for API clients holding a key (nothing is served unsigned)."""
-        return app.openapi()
+        return openapi_document(app)
 
     app.include_router(api.router)
     app.include_router(webhooks.router)
     app.include_router(stripe_app.router)
     app.include_router(ui.router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
+
+
+def _body_limit(settings: Settings, path: str) -> int:
+    """Stripe's deliveries have their own limit; every other body has ``max_body_bytes``."""
+    if path.startswith(WEBHOOK_PATH_PREFIX):
+        return settings.webhook_max_body_bytes
+    return settings.max_body_bytes

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from stageline.config import Settings
@@ -17,6 +18,9 @@ from stageline.store.web_sessions import session_workspace
 from stageline.store.workspaces import authenticate_api_key
 
 SESSION_COOKIE = "stageline_session"
+# Declares the API key in the OpenAPI document; missing or malformed credentials are refused
+# by api_workspace, in the error envelope.
+bearer_key = HTTPBearer(auto_error=False, description="a workspace API key (sl_key_...)")
 
 
 def get_store(request: Request) -> Store:
@@ -38,13 +42,15 @@ SessionDep = Annotated[Session, Depends(db_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def api_workspace(request: Request, session: SessionDep) -> Workspace:
+def api_workspace(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_key)],
+) -> Workspace:
     """The workspace of the ``Authorization: Bearer <api key>`` header."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
         raise AuthenticationFailed("missing API key", hint="send Authorization: Bearer <api key>")
-    return authenticate_api_key(session, api_key=token.strip())
+    return authenticate_api_key(session, api_key=token)
 
 
 class LoginRequired(Exception):

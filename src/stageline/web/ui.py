@@ -34,9 +34,11 @@ from stageline.store.workspaces import authenticate_api_key
 from stageline.sync.status import connection_status
 from stageline.sync.status_text import describe_connection
 from stageline.web.deps import SESSION_COOKIE, SessionDep, SettingsDep, UiWorkspace
+from stageline.web.paths import encode_segment
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.filters["money"] = lambda m: Money(int(m["amount"]), str(m["currency"])).format()
+templates.env.filters["segment"] = encode_segment
 templates.env.filters["day"] = lambda iso: iso[:10] if iso else "—"
 
 
@@ -179,7 +181,7 @@ def accounts_page(
     )
 
 
-@router.get("/accounts/{external_id}", response_class=HTMLResponse)
+@router.get("/accounts/{external_id:segment}", response_class=HTMLResponse)
 def account_page(
     external_id: str, request: Request, workspace: UiWorkspace, session: SessionDep
 ) -> Response:

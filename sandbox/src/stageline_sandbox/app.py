@@ -18,7 +18,6 @@ import logging
 import re
 import secrets
 import string
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,7 +121,9 @@ class SandboxApi:
     async def _handle(self, request: Request, request_id: str) -> tuple[int, str, dict[str, str]]:
         api_key = api_key_from(request.headers.get("authorization"), self.config)
         rate = self.config.rate_limit_for(api_key)
-        if rate is not None and not self.limiter.allow(api_key, rate=rate, now=time.monotonic()):
+        if rate is not None and not self.limiter.allow(
+            api_key, rate=rate, now=self.config.rate_clock()
+        ):
             raise rate_limited("global-rate")
         if self.config.faults.latency_seconds > 0:
             await asyncio.sleep(self.config.faults.latency_seconds)

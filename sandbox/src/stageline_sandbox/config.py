@@ -79,6 +79,8 @@ class SandboxConfig:
     """What happens when the last retry fails: ``cancel``, ``unpaid`` or ``past_due``."""
     clock: Callable[[], int] = wall_clock
     """Where the sandbox reads the time of day; tests may pass a fixed clock."""
+    rate_clock: Callable[[], float] = time.monotonic
+    """Where the rate limiter reads elapsed seconds; tests may pass a clock they move."""
 
     def accepts(self, api_key: str) -> bool:
         """Whether ``api_key`` may call this sandbox."""

@@ -22,6 +22,11 @@ from stageline.store.models import Base
 hypothesis_settings.register_profile("stageline", deadline=None)
 hypothesis_settings.load_profile("stageline")
 
+HANG_LIMIT = 300.0
+"""Seconds a test waits for something that must happen (a server start, an idle delivery
+queue, a thread's end) before calling it hung: a bound on a hang, far above what a loaded
+machine needs, never a timing expectation. Timing belongs in ``bench/``."""
+
 POSTGRES_URL = os.environ.get("STAGELINE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 

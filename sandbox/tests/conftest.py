@@ -23,6 +23,11 @@ from stageline_sandbox import (
 hypothesis_settings.register_profile("stageline-sandbox", deadline=None)
 hypothesis_settings.load_profile("stageline-sandbox")
 
+HANG_LIMIT = 120.0
+"""Seconds a test waits for something that must happen (a delivery, an idle queue) before
+calling it hung: a bound on a hang, far above what a loaded machine needs, never a timing
+expectation."""
+
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: seeded data is placed relative to it
 SEEDED_CUSTOMERS = 300
 

@@ -27,6 +27,7 @@ from stageline_sandbox import (
     SandboxStore,
     run_sandbox_in_thread,
 )
+from tests.conftest import HANG_LIMIT
 from tests.sync.conftest import link_workspace, sandbox_gateway
 from tests.sync.servers import serve_in_thread
 
@@ -36,7 +37,9 @@ OLD_VERSION = "2024-06-20"
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
     handle = run_sandbox_in_thread(
-        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,)), port=0, store=SandboxStore()
+        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,), webhook_timeout=HANG_LIMIT),
+        port=0,
+        store=SandboxStore(),
     )
     yield handle
     handle.stop()
@@ -83,7 +86,7 @@ def test_old_version_deliveries_give_the_right_renewal_date(
         sub = client.v1.subscriptions.create(
             {"customer": customer.id, "items": [{"price": price.id, "quantity": 2}]}
         )
-        assert sandbox.app.state.engine.webhooks.wait_idle(10)
+        assert sandbox.app.state.engine.webhooks.wait_idle(HANG_LIMIT)
 
     with store.session() as session:
         payloads = [json.loads(e.payload) for e in session.scalars(select(StripeEvent))]

@@ -17,6 +17,11 @@ from sqlalchemy import text
 from stageline.config import Settings
 from stageline.store.db import Store
 from stageline.store.models import Base
+from tests.checkout_guard import CheckoutGuard
+
+# Nothing beside the checkout may be opened: a clone has nothing there (see checkout_guard).
+CHECKOUT_GUARD = CheckoutGuard.for_checkout(Path(__file__).resolve().parents[1])
+CHECKOUT_GUARD.install()
 
 # Property tests are judged by what they find, not by how fast a loaded CI machine runs them.
 hypothesis_settings.register_profile("stageline", deadline=None)
@@ -97,6 +102,10 @@ def settings(tmp_path: Path, store: Store) -> Settings:
         data_dir=tmp_path / "data",
         database_url=store.engine.url.render_as_string(hide_password=False),
     )
+
+
+def pytest_report_header() -> str:
+    return CHECKOUT_GUARD.describe()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -36,8 +36,16 @@ OLD_VERSION = "2024-06-20"
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
+    # One delivery at a time, in the order the events happened: read as they are, events of
+    # the same second (the subscription created incomplete, then updated to active) apply in
+    # the order they arrive, and concurrent deliveries on a busy machine can swap them.
     handle = run_sandbox_in_thread(
-        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,), webhook_timeout=HANG_LIMIT),
+        SandboxConfig(
+            rate_limit=None,
+            webhook_retry_delays=(0.05,),
+            webhook_timeout=HANG_LIMIT,
+            webhook_concurrency=1,
+        ),
         port=0,
         store=SandboxStore(),
     )

@@ -18,10 +18,20 @@ from sqlalchemy import text
 from stageline.config import Settings
 from stageline.store.db import Store
 from stageline.store.models import Base
+from tests.checkout_guard import CheckoutGuard
+
+# Nothing beside the checkout may be opened: a clone has nothing there (see checkout_guard).
+CHECKOUT_GUARD = CheckoutGuard.for_checkout(Path(__file__).resolve().parents[1])
+CHECKOUT_GUARD.install()
 
 # Property tests are judged by what they find, not by how fast a loaded CI machine runs them.
 hypothesis_settings.register_profile("stageline", deadline=None)
 hypothesis_settings.load_profile("stageline")
+
+HANG_LIMIT = 300.0
+"""Seconds a test waits for something that must happen (a server start, an idle delivery
+queue, a thread's end) before calling it hung: a bound on a hang, far above what a loaded
+machine needs, never a timing expectation. Timing belongs in ``bench/``."""
 
 POSTGRES_URL = os.environ.get("STAGELINE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -118,6 +128,10 @@ def settings(tmp_path: Path, store: Store) -> Settings:
         database_url=store.engine.url.render_as_string(hide_password=False),
         stripe_retry_first_delay_seconds=0.01,
     )
+
+
+def pytest_report_header() -> str:
+    return CHECKOUT_GUARD.describe()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

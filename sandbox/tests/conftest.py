@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,9 +23,40 @@ from stageline_sandbox import (
     seed,
 )
 
+
+def _checkout_guard_module() -> ModuleType:
+    """The repository's checkout guard (``tests/checkout_guard.py``), shared by both suites.
+
+    Loaded by path: in this session the name ``tests`` is the sandbox's own test package.
+    """
+    path = Path(__file__).resolve().parents[2] / "tests" / "checkout_guard.py"
+    spec = importlib.util.spec_from_file_location("stageline_checkout_guard", path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Nothing beside the checkout may be opened: a clone has nothing there.
+checkout_guard = _checkout_guard_module()
+CHECKOUT_GUARD = checkout_guard.CheckoutGuard.for_checkout(Path(__file__).resolve().parents[2])
+CHECKOUT_GUARD.install()
+
+
+def pytest_report_header() -> str:
+    header: str = CHECKOUT_GUARD.describe()
+    return header
+
+
 # Property tests are judged by what they find, not by how fast a loaded machine runs them.
 hypothesis_settings.register_profile("stageline-sandbox", deadline=None)
 hypothesis_settings.load_profile("stageline-sandbox")
+
+HANG_LIMIT = 120.0
+"""Seconds a test waits for something that must happen (a delivery, an idle queue) before
+calling it hung: a bound on a hang, far above what a loaded machine needs, never a timing
+expectation."""
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: seeded data is placed relative to it
 SEEDED_CUSTOMERS = 300

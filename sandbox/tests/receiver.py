@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .conftest import HANG_LIMIT
+
 
 @dataclass
 class Received:
@@ -24,7 +26,8 @@ class Receiver:
     """Answer 500 to this many requests before answering 200."""
     calls: int = 0
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = HANG_LIMIT) -> list[Received]:
+        """What was received once ``count`` deliveries arrived (or ``timeout`` passed)."""
         deadline = time.monotonic() + timeout
         while len(self.received) < count and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "stripe-openapi"
+# Stripe's published reference data, trimmed to what the checks read (see reference/README.md).
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def load_fixtures() -> dict[str, dict[str, Any]]:
+    """Stripe's example object of each resource the checks compare, by resource name."""
     path = REFERENCE / "fixtures3.json"
     if not path.exists():
         pytest.fail(f"Stripe's reference data is missing: expected {path}")
-    resources: dict[str, dict[str, Any]] = json.loads(path.read_text())["resources"]
+    resources: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["resources"]
     return resources
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from functools import cache
 from typing import Any
@@ -22,10 +23,12 @@ _TYPES = {
 
 @cache
 def _schemas() -> dict[str, Any]:
-    path = REFERENCE / "spec3.2024-06-20.json"
+    path = REFERENCE / "spec3.2024-06-20.schemas.json.gz"
     if not path.exists():
         pytest.fail(f"Stripe's reference data is missing: expected {path}")
-    schemas: dict[str, Any] = json.loads(path.read_text())["components"]["schemas"]
+    schemas: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))["components"][
+        "schemas"
+    ]
     return schemas
 
 

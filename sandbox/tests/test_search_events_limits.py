@@ -67,12 +67,30 @@ def test_events_filters_and_thirty_day_window(sandbox_factory) -> None:  # type:
         client.v1.events.list({"type": "a", "types": ["b"]})
 
 
+class QuarterSecondSteps:
+    """A rate clock on which each request comes a quarter second after the one before."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 0.25
+        return self.now
+
+
 def test_rate_limit_answers_429_and_the_sdk_retries(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    handle: SandboxHandle = sandbox_factory(SandboxConfig(rate_limit=3.0))
+    # 3 requests a second, a burst of 3: requests 4 a second apart drain a quarter token each,
+    # so the 10th is refused however long the machine takes to send them.
+    handle: SandboxHandle = sandbox_factory(
+        SandboxConfig(rate_limit=3.0, rate_clock=QuarterSecondSteps())
+    )
     impatient = make_client(handle.url, retries=0)
+    answered = 0
     with pytest.raises(stripe.RateLimitError) as caught:
         for _ in range(10):
             impatient.v1.customers.list()
+            answered += 1
+    assert answered == 9
     assert caught.value.http_status == 429
     assert caught.value.headers["Stripe-Rate-Limited-Reason"] == "global-rate"
     assert caught.value.json_body["error"]["code"] == "rate_limit"

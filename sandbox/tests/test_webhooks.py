@@ -9,7 +9,7 @@ import stripe
 from stageline_sandbox import FaultConfig, SandboxConfig, SandboxHandle
 
 from .billing_helpers import START, clocked_customer, monthly_price
-from .conftest import make_client, raw_get
+from .conftest import HANG_LIMIT, make_client, raw_get
 from .receiver import webhook_receiver
 from .spec_check import spec_problems
 
@@ -18,13 +18,18 @@ FAST_RETRIES = (0.05, 0.1, 0.2)
 
 def _start(sandbox_factory, **config: object) -> tuple[SandboxHandle, stripe.StripeClient]:  # type: ignore[no-untyped-def]
     handle: SandboxHandle = sandbox_factory(
-        SandboxConfig(rate_limit=None, webhook_retry_delays=FAST_RETRIES, **config)  # type: ignore[arg-type]
+        SandboxConfig(
+            rate_limit=None,
+            webhook_retry_delays=FAST_RETRIES,
+            webhook_timeout=HANG_LIMIT,  # a slow answer is not a failed delivery here
+            **config,  # type: ignore[arg-type]
+        )
     )
     return handle, make_client(handle.url)
 
 
 def _idle(handle: SandboxHandle) -> None:
-    assert handle.app.state.engine.webhooks.wait_idle(10.0)
+    assert handle.app.state.engine.webhooks.wait_idle(HANG_LIMIT)
 
 
 def test_signed_events_verify_with_the_sdk(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +196,7 @@ def test_a_rolled_back_write_delivers_nothing(sandbox_factory) -> None:  # type:
             pass
         else:
             raise AssertionError("a declined card must fail error_if_incomplete")
-        assert handle.app.state.engine.webhooks.wait_idle(5.0)
+        assert handle.app.state.engine.webhooks.wait_idle(HANG_LIMIT)
         assert receiver.calls == 0
     assert client.v1.subscriptions.list({"status": "all"}).data == []
     assert not client.v1.events.list({"type": "customer.subscription.created"}).data

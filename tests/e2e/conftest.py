@@ -22,6 +22,7 @@ from stageline_sandbox import (
     run_sandbox_in_thread,
     seed,
 )
+from tests.conftest import HANG_LIMIT
 
 SEED_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 SEED_CUSTOMERS = 40
@@ -42,7 +43,7 @@ class Cli:
             cwd=self.cwd,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=HANG_LIMIT,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"stageline {' '.join(args)} failed:\n{result.stderr}")

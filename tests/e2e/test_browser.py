@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import BrowserContext, sync_playwright
 
 from stageline.config import Settings
 from stageline.demo import prepare_demo
@@ -20,6 +20,7 @@ from stageline.operations import sync_workspace
 from stageline.store.db import Store
 from stageline.web import create_app
 from stageline_sandbox import SandboxHandle
+from tests.conftest import HANG_LIMIT
 from tests.signin import sign_in_path
 
 CHROMIUM = os.environ.get("STAGELINE_CHROMIUM", "/usr/bin/chromium")
@@ -30,10 +31,16 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser() -> Iterator[Browser]:
+def browser() -> Iterator[BrowserContext]:
+    """A Chromium context whose waits only give up on a hang, not on a slow machine."""
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=HANG_LIMIT * 1000
+        )
+        context = launched.new_context()
+        context.set_default_timeout(HANG_LIMIT * 1000)
+        yield context
+        context.close()
         launched.close()
 
 
@@ -51,17 +58,19 @@ def served(store: Store, settings: Settings, seeded_sandbox: SandboxHandle) -> I
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + HANG_LIMIT
     while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the web app did not start"
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     yield base + sign_in_path(store, settings, setup.workspace_id)
     server.should_exit = True
-    thread.join(5)
+    thread.join(HANG_LIMIT)
 
 
 def test_accounts_page_shows_facts_and_explains_an_account(
-    browser: Browser, served: str, tmp_path: Path
+    browser: BrowserContext, served: str, tmp_path: Path
 ) -> None:
     page = browser.new_page()
     page.goto(served.split("/login")[0] + "/accounts")

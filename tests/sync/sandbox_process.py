@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from tests.conftest import HANG_LIMIT
+
 
 class SharedClock:
     """Seconds since the epoch, shared with the child process; ``now`` can be moved."""
@@ -103,14 +105,14 @@ def sandbox_process(
     )
     process.start()
     try:
-        if not parent.poll(60):
+        if not parent.poll(HANG_LIMIT):
             raise RuntimeError("the sandbox process did not start")
         scripted_url, stormy_url = parent.recv()
         yield SandboxProcess(scripted_url, stormy_url, SharedClock(clock_value), parent)
         parent.send(("stop", None))
-        parent.poll(10)
+        parent.poll(HANG_LIMIT)
     finally:
-        process.join(10)
+        process.join(HANG_LIMIT)
         if process.is_alive():
             process.kill()
             process.join(5)

@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from tests.conftest import HANG_LIMIT
+
 
 @contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
@@ -19,7 +21,7 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, name="stageline-test-web", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + HANG_LIMIT
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test web server did not start")
@@ -29,4 +31,4 @@ def serve_in_thread(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(5)
+        thread.join(HANG_LIMIT)

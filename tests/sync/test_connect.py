@@ -31,13 +31,16 @@ from stageline_sandbox import (
     SandboxStore,
     run_sandbox_in_thread,
 )
+from tests.conftest import HANG_LIMIT
 from tests.sync.servers import serve_in_thread
 
 
 @pytest.fixture
 def empty_sandbox() -> Iterator[SandboxHandle]:
     handle = run_sandbox_in_thread(
-        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,)), port=0, store=SandboxStore()
+        SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,), webhook_timeout=HANG_LIMIT),
+        port=0,
+        store=SandboxStore(),
     )
     yield handle
     handle.stop()
@@ -80,7 +83,7 @@ def test_connect_creates_a_pinned_endpoint_whose_deliveries_verify(
         assert sorted(endpoint.enabled_events) == sorted(NEEDED_EVENT_TYPES)
 
         customer = _client(empty_sandbox.url).v1.customers.create({"email": "a@b.test"})
-        assert empty_sandbox.app.state.engine.webhooks.wait_idle(10)
+        assert empty_sandbox.app.state.engine.webhooks.wait_idle(HANG_LIMIT)
     stored = _connection(store)
     assert stored.webhook_endpoint_id == endpoint.id
     assert stored.webhook_secret_ciphertext and "whsec" not in stored.webhook_secret_ciphertext

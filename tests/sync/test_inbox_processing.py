@@ -22,6 +22,7 @@ from stageline.store.models import (
 from stageline.sync.inbox import record_event
 from stageline.sync.process import InboxResult, process_inbox
 from stageline_sandbox import SandboxHandle
+from tests.conftest import HANG_LIMIT
 from tests.sync.conftest import (
     NOW,
     SEED_NOW,
@@ -333,7 +334,8 @@ def test_concurrent_workers_apply_each_event_exactly_once(store: Store, settings
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(HANG_LIMIT)
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     _process(acme)  # whatever a worker left because another held the lock
     with store.session() as session:

@@ -124,10 +124,14 @@ def test_a_rotated_secret_stops_working(
         new_secret = rotate_connection_secret(
             session, workspace=find_workspace(session, ref="Acme")
         )
-    old = _post(client, _body(secrets["acme"]), _signature("usr_1", "acct_1"))
+    # Two signatures of the same request, told apart by their timestamps, fixed here rather
+    # than read from the clock at each signing (which can give both the same second).
+    now = int(time.time())
+    first = _signature("usr_1", "acct_1", timestamp=now - 2)
+    second = _signature("usr_1", "acct_1", timestamp=now - 1)
+    old = _post(client, _body(secrets["acme"]), first)
     assert old.status_code == 401
-    fresh = _signature("usr_1", "acct_1", timestamp=int(time.time()) - 1)  # a new signature
-    new = _post(client, _body(new_secret), fresh)
+    new = _post(client, _body(new_secret), second)
     assert new.status_code == 200
 
 

@@ -27,6 +27,7 @@ from stageline_sandbox import (
     SandboxStore,
     run_sandbox_in_thread,
 )
+from tests.conftest import HANG_LIMIT
 from tests.sync.conftest import link_workspace, sandbox_gateway
 from tests.sync.servers import serve_in_thread
 
@@ -35,10 +36,19 @@ OLD_VERSION = "2024-06-20"
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
-    # one delivery at a time, in the order the events happened: read as they arrive, a
-    # same-second subscription.updated overtaking its .created would be applied first
-    config = SandboxConfig(rate_limit=None, webhook_retry_delays=(0.05,), webhook_concurrency=1)
-    handle = run_sandbox_in_thread(config, port=0, store=SandboxStore())
+    # One delivery at a time, in the order the events happened: read as they are, events of
+    # the same second (the subscription created incomplete, then updated to active) apply in
+    # the order they arrive, and concurrent deliveries on a busy machine can swap them.
+    handle = run_sandbox_in_thread(
+        SandboxConfig(
+            rate_limit=None,
+            webhook_retry_delays=(0.05,),
+            webhook_timeout=HANG_LIMIT,
+            webhook_concurrency=1,
+        ),
+        port=0,
+        store=SandboxStore(),
+    )
     yield handle
     handle.stop()
 
@@ -84,7 +94,7 @@ def test_old_version_deliveries_give_the_right_renewal_date(
         sub = client.v1.subscriptions.create(
             {"customer": customer.id, "items": [{"price": price.id, "quantity": 2}]}
         )
-        assert sandbox.app.state.engine.webhooks.wait_idle(10)
+        assert sandbox.app.state.engine.webhooks.wait_idle(HANG_LIMIT)
 
     with store.session() as session:
         payloads = [json.loads(e.payload) for e in session.scalars(select(StripeEvent))]

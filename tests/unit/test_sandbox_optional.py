@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import stageline
+from tests.conftest import HANG_LIMIT
 
 SANDBOX_USERS = {"demo.py", "cli/sandbox.py"}
 
@@ -43,7 +44,7 @@ def _run_without_sandbox(tmp_path: Path, *args: str) -> subprocess.CompletedProc
         text=True,
         cwd=tmp_path,
         env={"STAGELINE_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
-        timeout=120,
+        timeout=HANG_LIMIT,
         check=False,
     )
 

@@ -20,7 +20,6 @@ import logging
 import re
 import secrets
 import string
-import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -128,7 +127,9 @@ class SandboxApi:
         key_account = self.config.account_of(api_key) or self.accounts.default.profile.id
         tenant = self.accounts.acting(api_key, key_account, request.headers.get("stripe-account"))
         rate = self.config.rate_limit_for(api_key)
-        if rate is not None and not self.limiter.allow(api_key, rate=rate, now=time.monotonic()):
+        if rate is not None and not self.limiter.allow(
+            api_key, rate=rate, now=self.config.rate_clock()
+        ):
             raise rate_limited("global-rate")
         if self.config.faults.latency_seconds > 0:
             await asyncio.sleep(self.config.faults.latency_seconds)

@@ -192,6 +192,8 @@ class SandboxConfig:
     """What happens when the last retry fails: ``cancel``, ``unpaid`` or ``past_due``."""
     clock: Callable[[], int] = wall_clock
     """Where the sandbox reads the time of day; tests may pass a fixed clock."""
+    rate_clock: Callable[[], float] = time.monotonic
+    """Where the rate limiter reads elapsed seconds; tests may pass a clock they move."""
     _owners: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
     _permissions: dict[str, frozenset[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict

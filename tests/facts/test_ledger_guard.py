@@ -11,6 +11,7 @@ from stageline.errors import ConcurrentChange
 from stageline.facts.ledger import Snapshot, record_changes
 from stageline.store import accounts as account_store
 from stageline.store.facts import flush_changes
+from stageline.store.locks import lock_workspace
 from stageline.store.models import (
     AccountFacts,
     FactChange,
@@ -106,6 +107,7 @@ def test_logging_the_same_change_twice_from_the_same_facts_is_refused(world: Wor
 
     def log_from_revision_zero() -> None:
         with world.store.session() as session:
+            lock_workspace(session, workspace_id=world.workspace_id)
             recorded = record_changes(
                 session, workspace_id=world.workspace_id, account_id=account_id, old=None,
                 new=paid, had_mrr_before=False, now=NOW, cause="evt_1", revision=0,

@@ -3,9 +3,11 @@
 With no configuration at all the embedded defaults work: SQLite in ``./.stageline/`` and a
 secret key generated on first use and kept in the data dir (mode 0600).
 
->>> settings = Settings.load(data_dir="/tmp/stageline-doc")  # doctest: +SKIP
->>> settings.database_url  # doctest: +SKIP
-'sqlite:////tmp/stageline-doc/stageline.db'
+Example::
+
+    settings = Settings.load(data_dir="/tmp/stageline-doc")
+    settings.database_url
+    # 'sqlite:////tmp/stageline-doc/stageline.db'
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 Jobs are plain callables ``job(store, settings, now)``; each runs on its own interval and an
 error in one is logged and retried at its next turn, never stopping the others.
 
->>> worker = Worker(store, settings)  # doctest: +SKIP
->>> worker.run_once(now=datetime.now(UTC))  # doctest: +SKIP
+Example::
+
+    worker = Worker(store, settings)
+    worker.run_once(now=datetime.now(UTC))
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ these, so they answer with the same JSON. A change takes the workspace lock befo
 the settings it changes, so concurrent changes apply one after the other and their
 recomputes never interleave with another writer of facts.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     set_stage_rules(session, workspace=ws, rules=None, now=now)  # back to the default
+Example::
+
+    with store.session() as session:
+        set_stage_rules(session, workspace=ws, rules=None, now=now)  # back to the default
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Reads what the facts are computed from: our accounts and users, and the Stripe mirror mapped
 to domain types. Either the whole workspace, or only some customers (a partial recompute).
 
->>> billing = load_billing(session, workspace_id=ws.id, customer_ids={"cus_1"})  # doctest: +SKIP
->>> billing.subscriptions_of("cus_1")  # doctest: +SKIP
+Example::
+
+    billing = load_billing(session, workspace_id=ws.id, customer_ids={"cus_1"})
+    billing.subscriptions_of("cus_1")
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ The caller holds the workspace lock (``store.locks.lock_workspace``, taken first
 transaction); without it ``recompute_facts`` raises ``WorkspaceNotLocked`` before reading
 anything, since two unlocked recomputes of one account would both log the same change.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     lock_workspace(session, workspace_id=ws.id)
-...     recompute_facts(session, workspace=ws, now=datetime.now(UTC), cause="backfill")
-...     recompute_facts(session, workspace=ws, now=now, cause="evt_1", customer_ids=["cus_1"])
+Example::
+
+    with store.session() as session:
+        lock_workspace(session, workspace_id=ws.id)
+        recompute_facts(session, workspace=ws, now=datetime.now(UTC), cause="backfill")
+        recompute_facts(session, workspace=ws, now=now, cause="evt_1", customer_ids=["cus_1"])
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """A user's read model: only accounts carry MRR, renewal date and stage, so a user shows the
 values of the accounts it belongs to, and the Stripe customers matched to it.
 
->>> user_detail(session, workspace=ws, external_id="u-1", now=now)  # doctest: +SKIP
-{'external_id': 'u-1', 'accounts': [{'external_id': 'acme', 'mrr': {...}, ...}], ...}
+Example::
+
+    user_detail(session, workspace=ws, external_id="u-1", now=now)
+    # {'external_id': 'u-1', 'accounts': [{'external_id': 'acme', 'mrr': {...}, ...}], ...}
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 Values that move with the clock (``renews_in_days``, ``time_in_stage_seconds``) are computed
 at read time from ``now``, which the caller passes.
 
->>> account_summary(account, facts, now=now)  # doctest: +SKIP
-{'external_id': 'acme', 'name': 'Acme', 'mrr': {'amount': 14700, 'currency': 'usd'}, ...}
+Example::
+
+    account_summary(account, facts, now=now)
+    # {'external_id': 'acme', 'name': 'Acme', 'mrr': {'amount': 14700, 'currency': 'usd'}, ...}
 """
 
 from __future__ import annotations

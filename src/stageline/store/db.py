@@ -1,9 +1,11 @@
 """Engine, sessions and migrations for SQLite (embedded default) and PostgreSQL (production).
 
->>> store = Store.connect("sqlite:///:memory:")  # doctest: +SKIP
->>> store.migrate()  # doctest: +SKIP
->>> with store.session() as session:  # doctest: +SKIP
-...     ...
+Example::
+
+    store = Store.connect("sqlite:///:memory:")
+    store.migrate()
+    with store.session() as session:
+        ...
 """
 
 from __future__ import annotations

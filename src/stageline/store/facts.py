@@ -5,8 +5,10 @@ workspace lock (``store.locks``), as every writer of facts does.
 Each change of an account's facts has a revision (``account_facts.revision`` counts them);
 :func:`flush_changes` writes a revision's rows once, whoever else tries.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     list_movements(session, workspace_id=ws.id, account_id=42)
+Example::
+
+    with store.session() as session:
+        list_movements(session, workspace_id=ws.id, account_id=42)
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ The session remembers which workspace locks its current transaction holds, so a 
 insist on it: :func:`require_workspace_lock` raises :class:`WorkspaceNotLocked` when a facts
 writer runs without the lock (a programming error, caught by any test that reaches it).
 
->>> with store.session() as session:  # doctest: +SKIP
-...     lock_workspace(session, workspace_id="ws_...")
-...     recompute_facts(session, workspace=workspace, now=now, cause="import")
+Example::
+
+    with store.session() as session:
+        lock_workspace(session, workspace_id="ws_...")
+        recompute_facts(session, workspace=workspace, now=now, cause="import")
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ An object is only replaced by a version that is not older (``watermark``: the St
 ``created`` or the time a list call began); a canceled subscription is never revived by an
 older payload.
 
->>> upsert_objects(session, connection=conn, object_type="customer",  # doctest: +SKIP
-...                objects=[{"id": "cus_1", ...}], watermark=1764000000)
+Example::
+
+    upsert_objects(session, connection=conn, object_type="customer",
+                   objects=[{"id": "cus_1", ...}], watermark=1764000000)
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Workspaces (tenants) and their credentials: API keys and connection secrets, stored hashed.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     created = create_workspace(session, name="Acme")
-...     created.api_key  # shown once, only its hash is kept
+Example::
+
+    with store.session() as session:
+        created = create_workspace(session, name="Acme")
+        created.api_key  # shown once, only its hash is kept
 """
 
 from __future__ import annotations

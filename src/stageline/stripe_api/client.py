@@ -5,8 +5,11 @@ and error translation.
 >>> budget = RetryBudget(attempts=6, seconds=60.0, first_delay=0.5)
 >>> gateway = StripeGateway(api_key="sk_test_...", api_base="http://127.0.0.1:12111",
 ...                         retry=budget)
->>> for page in gateway.iter_pages("customers"):  # doctest: +SKIP
-...     print(len(page.objects), page.last_id)
+
+Example::
+
+    for page in gateway.iter_pages("customers"):
+        print(len(page.objects), page.last_id)
 """
 
 from __future__ import annotations

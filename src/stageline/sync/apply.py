@@ -12,9 +12,11 @@ When Stripe refuses a re-fetch (``StripeRefused``: a 4xx that does not say the o
 gone), an event with a payload is applied as received; one that only names its object
 (``customer.discount.*``) cannot be, and the refusal propagates to the caller.
 
->>> applied = apply_event(session, connection=conn, event=event, refetch=None)  # doctest: +SKIP
->>> applied.status, applied.changed  # doctest: +SKIP
-('applied', True)
+Example::
+
+    applied = apply_event(session, connection=conn, event=event, refetch=None)
+    applied.status, applied.changed
+    # ('applied', True)
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ subscription (``status=all``) and invoice; resumable, concurrent and rate-limit 
 4. Customers that subscriptions or invoices refer to but the list left out (deleted ones) are
    fetched one by one; then every account's facts are recomputed.
 
->>> result = run_backfill(store, workspace_id="ws_1", connection_id="conn_1",  # doctest: +SKIP
-...                       gateway=gateways, now=datetime.now(UTC), on_progress=print)
->>> result.total, round(result.objects_per_second)  # doctest: +SKIP
-(12873, 2410)
+Example::
+
+    result = run_backfill(store, workspace_id="ws_1", connection_id="conn_1",
+                          gateway=gateways, now=datetime.now(UTC), on_progress=print)
+    result.total, round(result.objects_per_second)
+    # (12873, 2410)
 """
 
 from __future__ import annotations

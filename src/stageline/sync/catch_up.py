@@ -8,10 +8,12 @@ minutes behind the newest one. Stripe keeps events for 30 days: the result carri
 when the last complete catch-up nears that age, and says so plainly once it is past it
 (then only a backfill closes the gap).
 
->>> result = catch_up_events(store, workspace_id="ws_1", connection_id="conn_1",  # doctest: +SKIP
-...                          gateway=gateway, now=datetime.now(UTC))
->>> result.new  # doctest: +SKIP
-3
+Example::
+
+    result = catch_up_events(store, workspace_id="ws_1", connection_id="conn_1",
+                             gateway=gateway, now=datetime.now(UTC))
+    result.new
+    # 3
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ endpoints when Stageline creates its own endpoint: at ``{public_url}/webhooks/st
 pinned to the SDK's API version, subscribed to :data:`NEEDED_EVENT_TYPES`. The signing secret
 Stripe returns (only once, at creation) is stored encrypted.
 
->>> check_key_scopes(gateway)  # doctest: +SKIP
->>> register_webhook_endpoint(store, box, connection_id="conn_1", gateway=gateway,
-...                           public_url="https://stageline.example.com")  # doctest: +SKIP
-'we_123'
+Example::
+
+    account = identify_account(gateway)   # StripeAccount(id='acct_...', mode='test', ...)
+    check_key_scopes(gateway)
+    register_webhook_endpoint(store, box, connection_id="conn_1", gateway=gateway,
+                              public_url="https://stageline.example.com")
+    # 'we_123'
 """
 
 from __future__ import annotations

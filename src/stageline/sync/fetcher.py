@@ -10,10 +10,12 @@ Stripe's answer decides what a fetch returns: the object (perhaps marked ``delet
 400, a 404 for an unknown URL...) is kept and raised as ``StripeRefused`` to whoever asks for
 that object, without asking Stripe again; :attr:`ObjectFetcher.refusals` lists them.
 
->>> fetcher = ObjectFetcher(gateway)  # doctest: +SKIP
->>> fetcher.prefetch({("subscriptions", "sub_1"): ["discounts"]})  # doctest: +SKIP
->>> fetcher.holds("subscriptions", "sub_1")  # doctest: +SKIP
-True
+Example::
+
+    fetcher = ObjectFetcher(gateway)
+    fetcher.prefetch({("subscriptions", "sub_1"): ["discounts"]})
+    fetcher.holds("subscriptions", "sub_1")
+    # True
 """
 
 from __future__ import annotations

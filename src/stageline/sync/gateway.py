@@ -3,9 +3,11 @@
 A key has one rate limit (25 requests/s in test mode, 100 live); ``gateways_for`` splits it
 between the gateways of a concurrent backfill so that together they stay under it.
 
->>> gateways = gateways_for(connection, settings, count=4)  # doctest: +SKIP
->>> [g.livemode for g in gateways]  # doctest: +SKIP
-[False, False, False, False]
+Example::
+
+    gateways = gateways_for(connection, settings, count=4)
+    [g.livemode for g in gateways]
+    # [False, False, False, False]
 """
 
 from __future__ import annotations

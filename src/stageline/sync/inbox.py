@@ -4,10 +4,12 @@ Webhook deliveries and the events catch-up both write here; the worker claims pe
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and applies them. A duplicate insert is a no-op,
 so overlapping sources are harmless.
 
->>> with store.session() as session:  # doctest: +SKIP
-...     record_event(session, connection=conn, event=event, payload=body, source="webhook",
-...                  now=now)
-True
+Example::
+
+    with store.session() as session:
+        record_event(session, connection=conn, event=event, payload=body, source="webhook",
+                     now=now)
+    # True
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@
 - ``apply_inbox``: apply pending events (every couple of seconds).
 - ``sweep_due``: the reconciliation sweep of every backfilled connection not swept for a day.
 
->>> catch_up_all(store, settings, datetime.now(UTC))  # doctest: +SKIP
-{'conn_1': 'listed 3, new 1'}
+Example::
+
+    catch_up_all(store, settings, datetime.now(UTC))
+    # {'conn_1': 'listed 3, new 1'}
 """
 
 from __future__ import annotations

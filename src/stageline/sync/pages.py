@@ -6,8 +6,10 @@ through a bounded queue, so fetching never runs far ahead of writing, and the ca
 only one touching the database. Stopping early (an error, Ctrl-C) stops every worker after
 its current request.
 
->>> for task, page in fetch_slices(gateways, tasks):  # doctest: +SKIP
-...     write(task, page)
+Example::
+
+    for task, page in fetch_slices(gateways, tasks):
+        write(task, page)
 """
 
 from __future__ import annotations

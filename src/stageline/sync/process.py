@@ -14,10 +14,12 @@ connection's last error, an event that cannot be applied without that object is 
 ``failed`` with it, and nothing asks Stripe again; if Stripe is unreachable or rejects the
 key, the workspace waits for the next turn and the connection shows why.
 
->>> result = process_inbox(store, now=datetime.now(UTC),  # doctest: +SKIP
-...                        gateway_for=lambda connection: gateway)
->>> result.applied  # doctest: +SKIP
-42
+Example::
+
+    result = process_inbox(store, now=datetime.now(UTC),
+                           gateway_for=lambda connection: gateway)
+    result.applied
+    # 42
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ Refusals store nothing but a per-connection counter (``webhook_rejections``): an
 body (413), a bad signature or malformed JSON (400). An unknown connection (404) has no row
 to count on; the receiver keeps an in-process count and logs it.
 
->>> receipt = receive_webhook(store, box, connection_id="conn_1", body=raw,  # doctest: +SKIP
-...                           signature=header, now=datetime.now(UTC), tolerance=300)
->>> receipt.status_code, receipt.body  # doctest: +SKIP
-(200, {'received': True, 'duplicate': False})
+Example::
+
+    receipt = receive_webhook(store, box, connection_id="conn_1", body=raw,
+                              signature=header, now=datetime.now(UTC), tolerance=300)
+    receipt.status_code, receipt.body
+    # (200, {'received': True, 'duplicate': False})
 """
 
 from __future__ import annotations

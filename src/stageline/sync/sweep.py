@@ -9,10 +9,12 @@ marked ``deleted`` makes it deleted; any other refusal keeps it, and the sweep, 
 counts are saved, raises ``StripeRefused`` naming it (the connection shows the error). The
 counts are kept in the ``sweep`` cursor and shown in the connection's status.
 
->>> result = run_sweep(store, workspace_id="ws_1", connection_id="conn_1",  # doctest: +SKIP
-...                    gateway=gateway, now=datetime.now(UTC))
->>> result.drift["subscription"]  # doctest: +SKIP
-{'missing': 0, 'changed': 1, 'deleted': 0}
+Example::
+
+    result = run_sweep(store, workspace_id="ws_1", connection_id="conn_1",
+                       gateway=gateway, now=datetime.now(UTC))
+    result.drift["subscription"]
+    # {'missing': 0, 'changed': 1, 'deleted': 0}
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """``create_app(settings)``: the ASGI app serving the API, the webhook receiver and the UI.
 
->>> app = create_app(Settings.load())  # doctest: +SKIP
+Example::
+
+    app = create_app(Settings.load())
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ limit raises :class:`~stageline.errors.PayloadTooLarge`. Whatever the app then a
 client gets 413 in the error envelope, unless the app answered 413 itself (the webhook
 receiver does, after counting the refusal on its connection).
 
->>> app = BodyLimit(inner_app, limit_for=lambda path: 1024 * 1024)  # doctest: +SKIP
+Example::
+
+    app = BodyLimit(inner_app, limit_for=lambda path: 1024 * 1024)
 """
 
 from __future__ import annotations

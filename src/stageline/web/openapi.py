@@ -4,9 +4,11 @@ every error in the one envelope (``Error``) with the statuses Stageline answers.
 FastAPI documents validation errors as 422 ``{"detail": [...]}``; Stageline answers them 400
 in the envelope (:mod:`stageline.web.errors`), so the document says that instead.
 
->>> document = openapi_document(create_app(settings))  # doctest: +SKIP
->>> document["paths"]["/api/v1/settings/mrr"]["put"]["responses"].keys()  # doctest: +SKIP
-dict_keys(['200', '400', '401', '404', '413'])
+Example::
+
+    document = openapi_document(create_app(settings))
+    document["paths"]["/api/v1/settings/mrr"]["put"]["responses"].keys()
+    # dict_keys(['200', '400', '401', '404', '413'])
 """
 
 from __future__ import annotations

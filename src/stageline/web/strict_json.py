@@ -3,7 +3,9 @@
 A body with ``NaN``, ``Infinity``, a number that overflows, U+0000 or a lone surrogate is
 refused as invalid JSON (400 in the error envelope) before any handler sees it.
 
->>> router = APIRouter(prefix="/api/v1", route_class=StrictJsonRoute)  # doctest: +SKIP
+Example::
+
+    router = APIRouter(prefix="/api/v1", route_class=StrictJsonRoute)
 """
 
 from __future__ import annotations

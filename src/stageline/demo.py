@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stageline.config import Settings
+from stageline.connecting import connect_stripe
 from stageline.errors import ConfigError
-from stageline.operations import connect_stripe, import_accounts, import_users
+from stageline.operations import import_accounts, import_users
 from stageline.store.connections import list_connections
 from stageline.store.db import Store
 from stageline.store.workspaces import create_workspace, list_workspaces

@@ -9,6 +9,11 @@ from collections.abc import Iterator
 import pytest
 import stripe
 
+from stageline.config import Settings
+from stageline.security import SecretBox
+from stageline.store.connections import create_connection
+from stageline.store.db import Store
+from stageline.store.workspaces import find_workspace
 from stageline_sandbox import (
     SANDBOX_API_KEY,
     SandboxAccount,
@@ -103,33 +108,22 @@ def test_a_key_that_cannot_read_its_account_is_told_which_permission_to_add(
     assert cli.json("connections", "show") == []
 
 
-def test_another_workspace_cannot_take_a_connected_account(
+def test_two_workspaces_may_each_connect_the_same_account(
     cli: Cli, two_accounts: SandboxHandle
 ) -> None:
     cli.json("workspace", "create", "Acme")
-    cli.json("workspace", "create", "Globex")
-    cli.json(
-        "connect",
-        "stripe",
-        "--workspace",
-        "Acme",
-        "--api-key",
-        SANDBOX_API_KEY,
-        "--api-base",
-        two_accounts.url,
-    )
-    taken = cli.run(
-        "connect",
-        "stripe",
-        "--workspace",
-        "Globex",
-        "--api-key",
-        SANDBOX_API_KEY,
-        "--api-base",
-        two_accounts.url,
-        check=False,
-    )
-    assert taken.returncode == 1 and "connected to another workspace" in taken.stderr
+    cli.json("workspace", "create", "Staging")
+    ids = [
+        cli.json(
+            "connect", "stripe", "--workspace", name, "--api-key", SANDBOX_API_KEY,
+            "--api-base", two_accounts.url,
+        )["id"]
+        for name in ("Acme", "Staging")
+    ]  # fmt: skip
+    assert ids[0] != ids[1]
+    for name, connection in zip(("Acme", "Staging"), ids, strict=True):
+        shown = cli.json("connections", "show", "--workspace", name)
+        assert [c["id"] for c in shown] == [connection]
 
 
 def test_set_key_accepts_only_the_same_account_and_remove_drops_its_data(
@@ -153,16 +147,9 @@ def test_set_key_accepts_only_the_same_account_and_remove_drops_its_data(
         check=False,
     )
     assert wrong.returncode == 1 and "acct_other" in wrong.stderr
-    rotated = cli.json(
-        "connections",
-        "set-key",
-        connection,
-        "--api-key",
-        "sk_test_rotated",
-        "--api-base",
-        two_accounts.url,
-    )
+    rotated = cli.json("connections", "set-key", connection, "--api-key", "sk_test_rotated")
     assert rotated["id"] == connection and rotated["updated"] is True
+    assert rotated["api_base"] == two_accounts.url  # the connection's own Stripe, kept
     shown = cli.json("connections", "show")[0]
     assert shown["api_key"].endswith("ated")
 
@@ -175,3 +162,21 @@ def test_set_key_accepts_only_the_same_account_and_remove_drops_its_data(
         SANDBOX_API_KEY, base_addresses={"api": two_accounts.url}
     ).v1.webhook_endpoints.list()
     assert endpoints.data == []
+
+
+def test_a_connection_made_before_accounts_were_identified_is_not_made_twice(
+    cli: Cli, two_accounts: SandboxHandle, store: Store, settings: Settings
+) -> None:
+    cli.json("workspace", "create", "Acme")
+    with store.session() as session:  # as stored before connections knew their account
+        legacy = create_connection(
+            session,
+            workspace=find_workspace(session, ref="Acme"),
+            box=SecretBox(settings.secret_key.get_secret_value()),
+            api_key=SANDBOX_API_KEY,
+            api_base=two_accounts.url,
+        ).id
+    again = _connect(cli, two_accounts.url)
+    assert (again["id"], again["updated"]) == (legacy, True)
+    shown = cli.json("connections", "show")
+    assert [(c["id"], c["stripe_account_id"]) for c in shown] == [(legacy, "acct_1SandboxDefault0")]

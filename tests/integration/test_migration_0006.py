@@ -36,15 +36,17 @@ def _connection(id: str, ws: str, at: datetime, **extra: Any) -> dict[str, Any]:
     return {
         "id": id, "workspace_id": ws, "mode": "test", "api_base": "http://x",
         "metadata_key": "account_id", "status": "connected", "created_at": at,
-        "api_key_hint": None, "stripe_account_id": None, **extra,
+        "api_key_hint": None, "api_key_ciphertext": None, "stripe_account_id": None, **extra,
     }  # fmt: skip
 
 
-def _object(id: int, ws: str, conn: str, kind: str, stripe_id: str) -> dict[str, Any]:
+def _object(
+    id: int, ws: str, conn: str, kind: str, stripe_id: str, watermark: int = 1
+) -> dict[str, Any]:
     return {
         "id": id, "workspace_id": ws, "connection_id": conn, "object_type": kind,
-        "stripe_id": stripe_id, "data": {"id": stripe_id}, "watermark": 1, "deleted": False,
-        "synced_at": T0,
+        "stripe_id": stripe_id, "data": {"id": stripe_id, "seen_by": conn},
+        "watermark": watermark, "deleted": False, "synced_at": T0,
     }  # fmt: skip
 
 
@@ -60,10 +62,14 @@ def _fill(connection: sa.Connection) -> None:
     _insert(
         connection,
         "stripe_connections",
-        _connection("conn_old", "ws_a", T0),  # the account, connected first
-        _connection("conn_new", "ws_a", later, api_key_hint="…new"),  # connected again
-        _connection("conn_other", "ws_a", later, stripe_account_id="acct_other"),
-        _connection("conn_b", "ws_b", T0),  # another workspace: never merged across
+        # the account, connected first, then again with a new key (the old one revoked since)
+        _connection("conn_old", "ws_a", T0, api_key_ciphertext="old-key", api_key_hint="…old"),
+        _connection("conn_new", "ws_a", later, api_key_ciphertext="new-key", api_key_hint="…new"),
+        _connection("conn_app", "ws_a", later, stripe_account_id="acct_app"),  # no key yet
+        _connection(
+            "conn_other", "ws_a", later, stripe_account_id="acct_other", api_key_ciphertext="k"
+        ),
+        _connection("conn_b", "ws_b", T0, api_key_ciphertext="k"),  # never merged across
     )
     _insert(
         connection,
@@ -71,7 +77,7 @@ def _fill(connection: sa.Connection) -> None:
         _object(1, "ws_a", "conn_old", "customer", "cus_1"),
         _object(2, "ws_a", "conn_old", "subscription", "sub_1"),
         _object(3, "ws_a", "conn_new", "customer", "cus_1"),
-        _object(4, "ws_a", "conn_new", "subscription", "sub_1"),
+        _object(4, "ws_a", "conn_new", "subscription", "sub_1", watermark=5),  # newer copy
         _object(5, "ws_a", "conn_new", "customer", "cus_2"),  # only the new one heard of it
         _object(6, "ws_a", "conn_other", "customer", "cus_9"),
         _object(7, "ws_b", "conn_b", "subscription", "sub_1"),
@@ -103,10 +109,11 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_duplicate_connections_merge_into_the_oldest(upgraded: Store) -> None:
-    assert _rows(upgraded, "SELECT id FROM stripe_connections ORDER BY id") == [
-        ("conn_b",),
-        ("conn_old",),
-        ("conn_other",),
+    assert _rows(upgraded, "SELECT id, status FROM stripe_connections ORDER BY id") == [
+        ("conn_app", "waiting_for_key"),
+        ("conn_b", "connected"),
+        ("conn_old", "connected"),
+        ("conn_other", "connected"),
     ]
     assert _rows(
         upgraded,
@@ -119,9 +126,22 @@ def test_duplicate_connections_merge_into_the_oldest(upgraded: Store) -> None:
         ("conn_other", "customer", "cus_9"),
     ]
     assert _rows(upgraded, "SELECT connection_id FROM sync_cursors") == [("conn_old",)]
-    assert _rows(upgraded, "SELECT api_key_hint FROM stripe_connections WHERE id = 'conn_old'") == [
-        ("…new",)
-    ]
+    assert _rows(
+        upgraded,
+        "SELECT api_key_ciphertext, api_key_hint FROM stripe_connections WHERE id = 'conn_old'",
+    ) == [("new-key", "…new")]
+    with upgraded.engine.connect() as connection:
+        kept = sa.Table("stripe_objects", sa.MetaData(), autoload_with=connection)
+        seen = {
+            row.stripe_id: row.data["seen_by"]
+            for row in connection.execute(sa.select(kept).where(kept.c.workspace_id == "ws_a"))
+        }
+    assert seen == {
+        "cus_1": "conn_old",
+        "sub_1": "conn_new",
+        "cus_2": "conn_new",
+        "cus_9": "conn_other",
+    }
 
 
 def test_the_same_account_cannot_be_connected_twice_again(upgraded: Store) -> None:

@@ -25,9 +25,10 @@ import stripe
 from sqlalchemy import select
 
 from stageline.config import Settings
+from stageline.connecting import connect_stripe
 from stageline.errors import StripeError
 from stageline.facts import recompute_facts
-from stageline.operations import connect_stripe, import_accounts
+from stageline.operations import import_accounts
 from stageline.store.db import Store
 from stageline.store.locks import lock_workspace
 from stageline.store.models import (

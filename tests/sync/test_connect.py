@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from stageline.cli import app as cli_app
 from stageline.cli.context import reset_runtime
 from stageline.config import Settings
+from stageline.connecting import connect_stripe
 from stageline.errors import StripeAuthError
-from stageline.operations import connect_stripe
 from stageline.security import SecretBox
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection, StripeEvent

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.operations import connect_stripe, sync_workspace
+from stageline.connecting import connect_stripe
+from stageline.operations import sync_workspace
 from stageline.store.db import Store
 from stageline.store.models import StripeConnection
 from stageline.store.workspaces import (
@@ -249,7 +250,8 @@ def test_an_app_linked_account_waits_for_a_key_until_given_one(
             == f"to start syncing: stageline connections set-key {connection_id} --api-key rk_..."
         )
         (waiting,) = sync_workspace(store, app_settings, workspace_ref="Acme", now=now)
-        assert waiting.error is not None and "waiting for an API key" in waiting.error
+        assert waiting.error is None and waiting.result is None
+        assert waiting.skipped is not None and "waiting for an API key" in waiting.skipped
 
         given = connect_stripe(
             store,

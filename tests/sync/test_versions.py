@@ -14,7 +14,7 @@ import stripe
 from sqlalchemy import select
 
 from stageline.config import Settings
-from stageline.operations import connect_stripe
+from stageline.connecting import connect_stripe
 from stageline.store.db import Store
 from stageline.store.models import AccountFacts, StripeEvent
 from stageline.stripe_api.client import StripeGateway

@@ -17,8 +17,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from stageline import operations
+from stageline import connecting, operations
 from stageline.cli.context import cli_errors, console, error_console, print_json, runtime
+from stageline.errors import InvalidInput
 from stageline.store.connections import list_connections
 from stageline.store.mirror import count_objects
 from stageline.store.workspaces import (
@@ -157,7 +158,7 @@ def connect_stripe(
     """
     with cli_errors(as_json=as_json):
         rt = runtime()
-        connected = operations.connect_stripe(
+        connected = connecting.connect_stripe(
             rt.store,
             rt.settings,
             workspace_ref=workspace,
@@ -171,7 +172,7 @@ def connect_stripe(
         _print_connected(connected, as_json=as_json)
 
 
-def _print_connected(connected: operations.Connected, *, as_json: bool) -> None:
+def _print_connected(connected: connecting.Connected, *, as_json: bool) -> None:
     data = {
         "id": connected.connection_id,
         "workspace_id": connected.workspace_id,
@@ -224,7 +225,7 @@ def connections_set_key(
     """
     with cli_errors(as_json=as_json):
         rt = runtime()
-        connected = operations.connect_stripe(
+        connected = connecting.connect_stripe(
             rt.store,
             rt.settings,
             workspace_ref=workspace,
@@ -249,12 +250,14 @@ def connections_remove(
     Example: stageline connections remove conn_26f5101283a78009 --yes
     """
     with cli_errors(as_json=as_json):
+        if not yes and as_json:
+            raise InvalidInput("--json needs --yes: a prompt would corrupt the JSON output")
         if not yes and not typer.confirm(
             f"Remove {connection} and all Stripe data synced through it?"
         ):
             raise typer.Exit(1)
         rt = runtime()
-        warning = operations.remove_stripe_connection(
+        warning = connecting.remove_stripe_connection(
             rt.store, rt.settings, workspace_ref=workspace, connection_id=connection, now=rt.now()
         )
         if as_json:
@@ -314,6 +317,7 @@ def _synced_view(synced: operations.ConnectionSynced) -> dict[str, Any]:
         "mode": synced.mode,
         "stripe_account_id": synced.stripe_account_id,
         "error": synced.error,
+        "skipped": synced.skipped,
     }
     if result is not None:
         view |= {
@@ -411,6 +415,9 @@ def _print_synced(synced: list[operations.ConnectionSynced]) -> None:
     for one in synced:
         account = f", Stripe account {one.stripe_account_id}" if one.stripe_account_id else ""
         where = f"{one.connection_id} ({one.mode} mode{account})"
+        if one.skipped:
+            console.print(f"{where}: skipped, {one.skipped}", highlight=False, soft_wrap=True)
+            continue
         if one.error or one.result is None:
             error_console.print(
                 f"[bold red]Error:[/] {escape(where)}: {escape(one.error or '')}",

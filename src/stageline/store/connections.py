@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from stageline.errors import Conflict, InvalidInput, NotFound
+from stageline.errors import InvalidInput, NotFound
 from stageline.security import SecretBox, last4, new_id
 from stageline.store.models import (
     CustomerMatch,
@@ -80,30 +80,40 @@ def set_connection_key(
     connection.last_error = None
 
 
-def connection_for_account(
-    session: Session, *, stripe_account_id: str, mode: str
+def claim_account(
+    session: Session, *, workspace_id: str, stripe_account_id: str, mode: str
 ) -> StripeConnection | None:
-    """The connection holding this Stripe account in this mode, in whichever workspace."""
+    """This workspace's connection to the Stripe account in ``mode``, or ``None``.
+
+    Another workspace may hold the same account (a key proves access to it, and each
+    workspace keeps its own mirror); within one workspace it is one connection.
+    """
     return session.scalar(
         select(StripeConnection).where(
+            StripeConnection.workspace_id == workspace_id,
             StripeConnection.stripe_account_id == stripe_account_id,
             StripeConnection.mode == mode,
         )
     )
 
 
-def claim_account(
-    session: Session, *, workspace_id: str, stripe_account_id: str, mode: str
-) -> StripeConnection | None:
-    """This workspace's connection to the account, or ``None``; another workspace's is a
-    conflict (one Stripe account feeds one workspace)."""
-    found = connection_for_account(session, stripe_account_id=stripe_account_id, mode=mode)
-    if found is not None and found.workspace_id != workspace_id:
-        raise Conflict(
-            f"Stripe account {stripe_account_id} ({mode} mode) is connected to another workspace",
-            hint="remove it there first (stageline connections remove)",
+def unidentified_connections(
+    session: Session, *, workspace_id: str, mode: str
+) -> list[StripeConnection]:
+    """Connections with a key whose Stripe account is not known yet (made before accounts
+    were identified)."""
+    return list(
+        session.scalars(
+            select(StripeConnection)
+            .where(
+                StripeConnection.workspace_id == workspace_id,
+                StripeConnection.mode == mode,
+                StripeConnection.stripe_account_id.is_(None),
+                StripeConnection.api_key_ciphertext.is_not(None),
+            )
+            .order_by(StripeConnection.created_at, StripeConnection.id)
         )
-    return found
+    )
 
 
 def remove_connection(session: Session, *, workspace_id: str, connection_id: str) -> None:
@@ -111,7 +121,11 @@ def remove_connection(session: Session, *, workspace_id: str, connection_id: str
     matches and webhook refusals. Facts are recomputed by the caller."""
     connection = get_connection(session, workspace_id=workspace_id, connection_id=connection_id)
     for table in (StripeObject, StripeEvent, SyncCursor, CustomerMatch, WebhookRejection):
-        session.execute(delete(table).where(table.connection_id == connection_id))
+        session.execute(
+            delete(table).where(
+                table.workspace_id == workspace_id, table.connection_id == connection_id
+            )
+        )
     session.delete(connection)
     session.flush()
 
@@ -121,7 +135,7 @@ def list_connections(session: Session, *, workspace_id: str) -> list[StripeConne
         session.scalars(
             select(StripeConnection)
             .where(StripeConnection.workspace_id == workspace_id)
-            .order_by(StripeConnection.created_at)
+            .order_by(StripeConnection.created_at, StripeConnection.id)
         )
     )
 

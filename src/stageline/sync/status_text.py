@@ -112,7 +112,7 @@ def _age(iso: str, now: datetime) -> int:
 
 def describe_connection(status: Mapping[str, Any], *, now: datetime) -> list[str]:
     """One line per aspect of ``status``: connection, backfill, webhooks, events, sweep."""
-    if status["status"] == WAITING_FOR_KEY:
+    if status["status"] == WAITING_FOR_KEY or not status.get("api_key"):
         account = status.get("stripe_account_id") or "unknown"
         return [
             f"linked by the Stripe App to Stripe account {account} ({status['mode']} mode), "

@@ -60,8 +60,12 @@ def _fields(body: bytes) -> tuple[str, str, str, bool]:
     if not isinstance(data, dict):
         raise InvalidInput("the body is not a JSON object")
     values = [data.get(name) for name in ("user_id", "account_id", "connection_secret")]
-    if not all(isinstance(v, str) and 0 < len(v) <= 200 for v in values):
-        raise InvalidInput("user_id, account_id and connection_secret are required strings")
+    if not all(isinstance(v, str) and 0 < len(v) <= 80 for v in values[:2]) or not (
+        isinstance(values[2], str) and 0 < len(values[2]) <= 200
+    ):
+        raise InvalidInput(
+            "user_id and account_id (at most 80 characters) and connection_secret are required"
+        )
     livemode = data.get("livemode", True)
     if not isinstance(livemode, bool):
         raise InvalidInput("livemode must be true or false")

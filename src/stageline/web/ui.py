@@ -90,6 +90,7 @@ def _signed_in(session: Session, settings: Settings, workspace_id: str) -> Respo
     token = create_web_session(
         session, workspace_id=workspace_id, now=datetime.now(UTC), lifetime=lifetime
     )
+    session.commit()  # the browser follows the redirect at once: the row must exist by then
     response = RedirectResponse("/accounts", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -146,6 +147,7 @@ def logout(request: Request, session: SessionDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         end_web_session(session, token=token)
+        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

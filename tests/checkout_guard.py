@@ -1,6 +1,6 @@
 """A test session may open nothing beside the checkout: a clone has nothing there.
 
-A test that reads ``../shared/...`` passes on a machine that happens to have that folder and
+A test that reads a folder beside the checkout passes on a machine that happens to have it and
 fails for everyone who clones the repository. Both test suites (``tests/`` and
 ``sandbox/tests/``) install this guard from their ``conftest.py`` before any test runs; from
 then on, opening a path under the checkout's parent folder that is not inside the checkout
@@ -23,7 +23,7 @@ so. Audit hooks last as long as the interpreter; :meth:`CheckoutGuard.refuses` i
 alone, for checking the guard itself.
 
 >>> guard = CheckoutGuard.for_checkout(Path("/srv/work/stageline"))
->>> guard.refuses("/srv/work/shared/fixtures3.json"), guard.refuses("/srv/work/stageline/x")
+>>> guard.refuses("/srv/work/neighbour/fixtures3.json"), guard.refuses("/srv/work/stageline/x")
 (True, False)
 >>> guard.refuses("/srv/work/.netrc"), guard.refuses("/usr/lib/python3/os.py")
 (False, False)

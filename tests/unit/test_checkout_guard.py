@@ -18,12 +18,12 @@ GUARD_MODULE = Path(__file__).resolve().parents[1] / "checkout_guard.py"
 
 @pytest.fixture
 def layout(tmp_path: Path) -> Path:
-    """``work/stageline`` (the checkout) beside ``work/shared/fixtures3.json``."""
+    """``work/stageline`` (the checkout) beside ``work/neighbour/fixtures3.json``."""
     checkout = tmp_path / "work" / "stageline"
     (checkout / "tests").mkdir(parents=True)
     (checkout / "tests" / "data.json").write_text("{}")
-    (tmp_path / "work" / "shared").mkdir()
-    (tmp_path / "work" / "shared" / "fixtures3.json").write_text("{}")
+    (tmp_path / "work" / "neighbour").mkdir()
+    (tmp_path / "work" / "neighbour" / "fixtures3.json").write_text("{}")
     (tmp_path / "work" / ".netrc").write_text("")
     (tmp_path / "elsewhere.txt").write_text("")
     return checkout
@@ -33,10 +33,10 @@ def test_what_lies_beside_the_checkout_is_refused(layout: Path) -> None:
     guard = CheckoutGuard.for_checkout(layout)
     work = layout.parent
     assert guard.active
-    assert guard.refuses(work / "shared" / "fixtures3.json")
-    assert guard.refuses(str(work / "shared" / "missing.json"))  # absent files too
-    assert guard.refuses(os.fsencode(work / "shared" / "fixtures3.json"))  # bytes paths
-    assert guard.refuses(layout / ".." / "shared" / "fixtures3.json")  # '..' is resolved
+    assert guard.refuses(work / "neighbour" / "fixtures3.json")
+    assert guard.refuses(str(work / "neighbour" / "missing.json"))  # absent files too
+    assert guard.refuses(os.fsencode(work / "neighbour" / "fixtures3.json"))  # bytes paths
+    assert guard.refuses(layout / ".." / "neighbour" / "fixtures3.json")  # '..' is resolved
     assert guard.refuses(work)  # listing the parent folder is looking beside the checkout
     assert not guard.refuses(layout / "tests" / "data.json")
     assert not guard.refuses(layout / ".venv" / "lib" / "site.py")
@@ -50,14 +50,14 @@ def test_relative_paths_are_judged_from_the_working_folder(
 ) -> None:
     guard = CheckoutGuard.for_checkout(layout)
     monkeypatch.chdir(layout / "tests")
-    assert guard.refuses("../../shared/fixtures3.json")
+    assert guard.refuses("../../neighbour/fixtures3.json")
     assert not guard.refuses("data.json")
 
 
 def test_symlinks_are_judged_by_where_they_lead(layout: Path) -> None:
     guard = CheckoutGuard.for_checkout(layout)
     inside_link = layout / "tests" / "reference"
-    inside_link.symlink_to(layout.parent / "shared", target_is_directory=True)
+    inside_link.symlink_to(layout.parent / "neighbour", target_is_directory=True)
     assert guard.refuses(inside_link / "fixtures3.json")
     alias = layout.parent / "alias"  # a second name for the checkout, beside it
     alias.symlink_to(layout, target_is_directory=True)
@@ -80,18 +80,18 @@ def test_roots_that_hold_the_parent_folder_do_not_open_it_up(tmp_path: Path) -> 
     checkout.mkdir(parents=True)
     guard = CheckoutGuard.for_checkout(checkout)
     assert guard.active
-    assert guard.refuses(tmp_path / "fresh" / "shared" / "fixtures3.json")
+    assert guard.refuses(tmp_path / "fresh" / "neighbour" / "fixtures3.json")
     assert not guard.refuses(tmp_path / "other-test" / "file")  # other temporary files
 
 
 def test_this_session_refuses_reading_beside_the_checkout() -> None:
-    beside = Path(CHECKOUT_GUARD.parent) / "shared" / "stripe-openapi" / "fixtures3.json"
+    beside = Path(CHECKOUT_GUARD.parent) / "neighbour" / "stripe-openapi" / "fixtures3.json"
     assert CHECKOUT_GUARD.active and CHECKOUT_GUARD.refuses(beside)
     with pytest.raises(OutsideCheckout) as caught:
         beside.read_text()
     assert str(beside) in str(caught.value) and "beside the checkout" in str(caught.value)
     with pytest.raises(OutsideCheckout):
-        open(os.path.join(CHECKOUT_GUARD.checkout, "..", "shared", "x"), "rb")  # noqa: SIM115
+        open(os.path.join(CHECKOUT_GUARD.checkout, "..", "neighbour", "x"), "rb")  # noqa: SIM115
     with pytest.raises(OutsideCheckout):
         os.open(beside, os.O_RDONLY)
     # the guard is no OSError: a test catching OSError cannot swallow it
@@ -109,7 +109,7 @@ spec.loader.exec_module(guard_module)
 guard_module.CheckoutGuard.for_checkout(Path(sys.argv[2])).install()
 print(open(Path(sys.argv[2]) / "tests" / "data.json").read())
 try:
-    open(Path(sys.argv[2]).parent / "shared" / "fixtures3.json").read()
+    open(Path(sys.argv[2]).parent / "neighbour" / "fixtures3.json").read()
 except guard_module.OutsideCheckout as exc:
     print("refused:", exc)
 else:
@@ -119,7 +119,7 @@ else:
 
 def test_an_installed_guard_stops_a_real_read_of_an_existing_file(layout: Path) -> None:
     # In a fresh interpreter, with the file really there beside the checkout.
-    assert (layout.parent / "shared" / "fixtures3.json").exists()
+    assert (layout.parent / "neighbour" / "fixtures3.json").exists()
     shown = subprocess.run(
         [sys.executable, "-c", INSTALLED, str(GUARD_MODULE), str(layout)],
         capture_output=True,
@@ -129,4 +129,4 @@ def test_an_installed_guard_stops_a_real_read_of_an_existing_file(layout: Path) 
     ).stdout.splitlines()
     assert shown[0] == "{}"
     assert shown[1].startswith("refused: a test opened ")
-    assert str(layout.parent / "shared" / "fixtures3.json") in shown[1]
+    assert str(layout.parent / "neighbour" / "fixtures3.json") in shown[1]

@@ -31,33 +31,42 @@ def split_token(token: str) -> tuple[str, str, str] | None:
     return parts[0], parts[1], parts[2]
 
 
-def _token(workspace_id: str, row_id: str) -> tuple[str, str]:
+def _issue(
+    session: Session,
+    model: type[SignInLink] | type[WebSession],
+    *,
+    workspace_id: str,
+    prefix: str,
+    now: datetime,
+    lifetime: timedelta,
+) -> str:
+    """A new row of ``model`` (expired ones of the workspace dropped first); the token it
+    returns is shown once, only the hash of its secret is kept."""
+    session.execute(
+        delete(model).where(model.workspace_id == workspace_id, model.expires_at <= now)
+    )
+    row_id = new_id(prefix)
     secret = secrets.token_urlsafe(32)
-    return f"{workspace_id}.{row_id}.{secret}", hash_token(secret)
+    session.add(
+        model(
+            workspace_id=workspace_id,
+            id=row_id,
+            token_hash=hash_token(secret),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return f"{workspace_id}.{row_id}.{secret}"
 
 
 def create_sign_in_link(
     session: Session, *, workspace_id: str, now: datetime, lifetime: timedelta
 ) -> str:
     """A token that signs one browser in to ``workspace_id``, once, within ``lifetime``."""
-    session.execute(
-        delete(SignInLink).where(
-            SignInLink.workspace_id == workspace_id, SignInLink.expires_at <= now
-        )
+    return _issue(
+        session, SignInLink, workspace_id=workspace_id, prefix="sil", now=now, lifetime=lifetime
     )
-    row_id = new_id("sil")
-    token, token_hash = _token(workspace_id, row_id)
-    session.add(
-        SignInLink(
-            workspace_id=workspace_id,
-            id=row_id,
-            token_hash=token_hash,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-    )
-    session.flush()
-    return token
 
 
 def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> str | None:
@@ -86,24 +95,9 @@ def create_web_session(
     session: Session, *, workspace_id: str, now: datetime, lifetime: timedelta
 ) -> str:
     """A new browser session; the returned token goes in the cookie, only its hash is kept."""
-    session.execute(
-        delete(WebSession).where(
-            WebSession.workspace_id == workspace_id, WebSession.expires_at <= now
-        )
+    return _issue(
+        session, WebSession, workspace_id=workspace_id, prefix="ses", now=now, lifetime=lifetime
     )
-    row_id = new_id("ses")
-    token, token_hash = _token(workspace_id, row_id)
-    session.add(
-        WebSession(
-            workspace_id=workspace_id,
-            id=row_id,
-            token_hash=token_hash,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-    )
-    session.flush()
-    return token
 
 
 def session_workspace(session: Session, *, token: str, now: datetime) -> Workspace | None:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import SchemaItem
 
@@ -129,7 +130,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError(
+    raise CommandError(
         "0004 has no downgrade: restore the backup taken before upgrading to go back"
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -69,26 +70,35 @@ def create_sign_in_link(
     )
 
 
-def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> str | None:
-    """Use the link: its workspace id the first time, ``None`` ever after (or if unknown)."""
+Row = TypeVar("Row", SignInLink, WebSession)
+
+
+def _verified(session: Session, model: type[Row], token: str) -> Row | None:
+    """The row ``token`` names, if its secret matches the stored hash."""
     parts = split_token(token)
     if parts is None:
         return None
     workspace_id, row_id, secret = parts
-    link = session.get(SignInLink, (workspace_id, row_id))
-    if link is None or not verify_token(secret, link.token_hash):
+    found = session.get(model, (workspace_id, row_id))
+    return found if found is not None and verify_token(secret, found.token_hash) else None
+
+
+def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> str | None:
+    """Use the link: its workspace id the first time, ``None`` ever after (or if unknown)."""
+    link = _verified(session, SignInLink, token)
+    if link is None:
         return None
     used = session.execute(
         update(SignInLink)
         .where(
-            SignInLink.workspace_id == workspace_id,
-            SignInLink.id == row_id,
+            SignInLink.workspace_id == link.workspace_id,
+            SignInLink.id == link.id,
             SignInLink.used_at.is_(None),
             SignInLink.expires_at > now,
         )
         .values(used_at=now)
     )
-    return workspace_id if used.rowcount == 1 else None  # type: ignore[attr-defined]
+    return link.workspace_id if used.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def create_web_session(
@@ -102,24 +112,16 @@ def create_web_session(
 
 def session_workspace(session: Session, *, token: str, now: datetime) -> Workspace | None:
     """The workspace a live session token belongs to, or ``None``."""
-    parts = split_token(token)
-    if parts is None:
+    found = _verified(session, WebSession, token)
+    if found is None or found.expires_at <= now:
         return None
-    workspace_id, row_id, secret = parts
-    found = session.get(WebSession, (workspace_id, row_id))
-    if found is None or found.expires_at <= now or not verify_token(secret, found.token_hash):
-        return None
-    return session.get(Workspace, workspace_id)
+    return session.get(Workspace, found.workspace_id)
 
 
 def end_web_session(session: Session, *, token: str) -> bool:
     """Delete the session ``token`` names (sign-out); ``True`` if there was one."""
-    parts = split_token(token)
-    if parts is None:
-        return False
-    workspace_id, row_id, secret = parts
-    found = session.get(WebSession, (workspace_id, row_id))
-    if found is None or not verify_token(secret, found.token_hash):
+    found = _verified(session, WebSession, token)
+    if found is None:
         return False
     session.delete(found)
     return True
